@@ -1,0 +1,79 @@
+"""Options and helpers shared by the commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from ..core.device import PRECISIONS
+
+
+def add_model_options(parser: argparse.ArgumentParser, multiple: bool = False) -> None:
+    group = parser.add_mutually_exclusive_group(required=not multiple)
+    action = "append" if multiple else "store"
+    group.add_argument("--model", action=action, metavar="NAME", help="installed zoo model (see `models list`)")
+    group.add_argument("--checkpoint", action=action, metavar="FILE", help="checkpoint file (MMAction2 or OpenGVLab format)")
+    parser.add_argument("--labels", metavar="FILE", help="label map, one class per line (default: Kinetics by class count)")
+
+
+def add_device_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", default="auto", help="auto (CUDA if available), cpu, cuda or cuda:N (default: auto)")
+    parser.add_argument("--precision", default="auto", choices=PRECISIONS, help="autocast precision (default: bfloat16 on CUDA, float32 on CPU)")
+
+
+def print_json(obj) -> None:
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+class ProgressBar:
+    """A text progress bar on stderr, redrawn at most ten times a second."""
+
+    def __init__(self, label: str, total: int | None = None, unit: str = "", width: int = 28, stream=None):
+        self.label, self.total, self.unit, self.width = label, total, unit, width
+        self.stream = stream or sys.stderr
+        self.start = time.monotonic()
+        self._last = 0.0
+        self.done = 0
+
+    def update(self, done: float, total: float | None = None, extra: str = "") -> None:
+        self.done = done
+        if total is not None:
+            self.total = total
+        now = time.monotonic()
+        if now - self._last < 0.1 and (self.total is None or done < self.total):
+            return
+        self._last = now
+        self.stream.write("\r" + self._render(extra))
+        self.stream.flush()
+
+    def _render(self, extra: str) -> str:
+        elapsed = now_minus(self.start)
+        if self.total:
+            frac = min(1.0, self.done / self.total)
+            filled = int(frac * self.width)
+            bar = "#" * filled + "-" * (self.width - filled)
+            eta = elapsed / frac - elapsed if frac > 0 else 0.0
+            text = f"{self.label} [{bar}] {frac:6.1%} {_fmt(self.done, self.unit)}/{_fmt(self.total, self.unit)} eta {eta:4.0f}s"
+        else:
+            text = f"{self.label} {_fmt(self.done, self.unit)} {elapsed:4.0f}s"
+        return f"{text} {extra}".rstrip()
+
+    def close(self) -> None:
+        self.stream.write("\r" + self._render("") + "\n")
+        self.stream.flush()
+
+
+def now_minus(start: float) -> float:
+    return time.monotonic() - start
+
+
+def _fmt(n: float, unit: str) -> str:
+    if unit == "B":
+        for u in ("B", "KB", "MB", "GB"):
+            if n < 1024 or u == "GB":
+                return f"{n:.0f}{u}" if u == "B" else f"{n:.1f}{u}"
+            n /= 1024
+    return f"{n:g}{unit}"

@@ -1,0 +1,92 @@
+"""`umt-desktop models list|download NAME|import FILE [--name N]|remove NAME`."""
+
+from __future__ import annotations
+
+import sys
+
+from .common import ProgressBar, print_json
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("models", help="list, download, import and remove checkpoints",
+                       description="Manage the model zoo and locally installed checkpoints.")
+    msub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    ls = msub.add_parser("list", help="known and installed models")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(run=run_list)
+    dl = msub.add_parser("download", help="download a zoo model (resumes a broken download)")
+    dl.add_argument("name", metavar="NAME")
+    dl.set_defaults(run=run_download)
+    im = msub.add_parser("import", help="copy a local checkpoint file into the model folder")
+    im.add_argument("file", metavar="FILE")
+    im.add_argument("--name", metavar="N", help="name to install it under (default: the file name)")
+    im.set_defaults(run=run_import)
+    rm = msub.add_parser("remove", help="delete an installed model")
+    rm.add_argument("name", metavar="NAME")
+    rm.set_defaults(run=run_remove)
+    path = msub.add_parser("path", help="print the folder that holds installed models")
+    path.set_defaults(run=lambda args: print(_store().root) or 0)
+
+
+def _store():
+    from ..core.zoo import ModelStore
+
+    return ModelStore()
+
+
+def run_list(args) -> int:
+    from ..core.zoo import zoo
+
+    store = _store()
+    installed = store.installed()
+    rows = []
+    for entry in zoo().values():
+        local = installed.get(entry.name)
+        rows.append({
+            "name": entry.name, "arch": entry.arch, "labels": f"Kinetics-{entry.num_classes}",
+            "format": entry.format, "published_top1": entry.published_top1,
+            "installed": local is not None, "size": local.size if local else None, "origin": "zoo",
+        })
+    for name, local in installed.items():
+        if name not in zoo():
+            rows.append({
+                "name": name, "arch": local.arch, "labels": f"{local.num_classes} classes",
+                "format": local.format, "published_top1": None, "installed": True,
+                "size": local.size, "origin": "import",
+            })
+    if args.json:
+        print_json(rows)
+        return 0
+    width = max(len(r["name"]) for r in rows)
+    print(f"{'NAME':<{width}}  {'ARCH':<8}  {'LABELS':<13}  {'FORMAT':<9}  {'TOP-1':>5}  STATUS")
+    for r in rows:
+        top1 = f"{r['published_top1']:.2f}" if r["published_top1"] is not None else "-"
+        status = f"installed ({r['size'] / 1e6:.0f} MB)" if r["installed"] else "-"
+        print(f"{r['name']:<{width}}  {r['arch']:<8}  {r['labels']:<13}  {r['format']:<9}  {top1:>5}  {status}")
+    print(f"\nmodels folder: {store.root}")
+    return 0
+
+
+def run_download(args) -> int:
+    from ..core.zoo import zoo_entry
+
+    entry = zoo_entry(args.name)
+    bar = ProgressBar(f"downloading {entry.name}", unit="B")
+    try:
+        model = _store().download(entry.name, progress=lambda done, total: bar.update(done, total))
+    finally:
+        bar.close()
+    print(f"installed {model.name} ({model.size / 1e6:.1f} MB, sha256 {model.sha256})")
+    return 0
+
+
+def run_import(args) -> int:
+    model = _store().import_file(args.file, name=args.name)
+    print(f"imported {model.name}: {model.arch}, {model.num_classes} classes, {model.format} format")
+    return 0
+
+
+def run_remove(args) -> int:
+    path = _store().remove(args.name)
+    print(f"removed {args.name} ({path})", file=sys.stdout)
+    return 0

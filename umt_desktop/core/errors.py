@@ -1,0 +1,49 @@
+"""User-facing errors: one type per domain, each with a message a person can act on.
+
+The CLI prints `str(error)` on one line and exits non-zero; the GUI shows it in
+a non-blocking notification. Anything that is not a `UMTError` is a bug.
+"""
+
+
+class UMTError(Exception):
+    """Base of every error meant for the user."""
+
+
+class CheckpointError(UMTError):
+    """A file that is not a usable UMT checkpoint."""
+
+
+class VideoError(UMTError):
+    """A video that cannot be opened or decoded."""
+
+
+class SourceError(UMTError):
+    """A live source (camera, stream) that cannot be opened or was lost."""
+
+
+class LabelError(UMTError):
+    """A label map that is missing or does not fit the model."""
+
+
+class ModelNotFoundError(UMTError):
+    """A model name that is neither in the zoo nor installed."""
+
+
+class DownloadError(UMTError):
+    """A download that failed (server error, bad hash, disk full)."""
+
+
+class OfflineError(DownloadError):
+    """The download server cannot be reached."""
+
+
+class DatasetError(UMTError):
+    """An evaluation folder or annotation file that cannot be used."""
+
+
+class DeviceError(UMTError):
+    """A device that is not available (no CUDA, bad index, out of memory)."""
+
+
+class Cancelled(UMTError):
+    """Long work stopped on the user's request."""

@@ -1,0 +1,231 @@
+"""The UMT video ViT (Unmasked Teacher, Li et al. 2023), as fine-tuned for Kinetics.
+
+Everything about the network lives here: the blocks, the model, and the
+architecture read off a state dict. Checkpoint formats are adapted elsewhere
+(`checkpoint.py`); this module only ever sees canonical key names:
+
+    patch_embed.proj.{weight,bias}
+    blocks.N.{norm1,norm2}.{weight,bias}
+    blocks.N.attn.{qkv.weight,q_bias,v_bias,proj.weight,proj.bias}
+    blocks.N.mlp.{fc1,fc2}.{weight,bias}
+    fc_norm.{weight,bias}
+    head.{weight,bias}
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+PATCH = 16
+FRAMES = 8
+IMAGE = 224
+HEAD_DIM = 64
+LN_EPS = 1e-6
+
+
+@dataclass(frozen=True)
+class UMTConfig:
+    """Architecture of a UMT checkpoint. Heads follow from head_dim 64."""
+
+    embed_dim: int
+    depth: int
+    num_classes: int
+    frames: int = FRAMES
+    image: int = IMAGE
+
+    @property
+    def num_heads(self) -> int:
+        return self.embed_dim // HEAD_DIM
+
+    @property
+    def num_tokens(self) -> int:
+        return self.frames * (self.image // PATCH) ** 2
+
+    @property
+    def name(self) -> str:
+        known = {(768, 12): "UMT-B/16", (1024, 24): "UMT-L/16"}
+        return known.get((self.embed_dim, self.depth), f"UMT-{self.embed_dim}x{self.depth}/16")
+
+    def flops_per_view(self) -> float:
+        """Multiply-adds x2 of one 8x224x224 view (matmuls only; the rest is negligible)."""
+        n, d = self.num_tokens, self.embed_dim
+        patch = n * d * 3 * PATCH * PATCH
+        block = n * d * 3 * d + 2 * n * n * d + n * d * d + 2 * n * d * 4 * d
+        return 2.0 * (patch + self.depth * block + d * self.num_classes)
+
+
+UMT_B = UMTConfig(embed_dim=768, depth=12, num_classes=400)
+UMT_L = UMTConfig(embed_dim=1024, depth=24, num_classes=400)
+
+
+def sinusoid_table(positions: int, dim: int) -> torch.Tensor:
+    """Fixed position table: angle(p, j) = p / 10000^(2*(j//2)/dim); sin on even j, cos on odd.
+
+    Computed in float64 and rounded once to float32, as the reference does.
+    """
+    pos = np.arange(positions, dtype=np.float64)[:, None]
+    j = np.arange(dim)
+    angle = pos / np.power(10000.0, 2 * (j // 2) / dim)
+    table = np.where(j % 2 == 0, np.sin(angle), np.cos(angle))
+    return torch.from_numpy(table).float().unsqueeze(0)
+
+
+class Attention(nn.Module):
+    """Multi-head self-attention with UMT's bias layout (q and v biased, k not).
+
+    `naive=True` selects the explicit softmax(q k^T) v formulation of the
+    reference; the default goes through scaled_dot_product_attention.
+    """
+
+    def __init__(self, dim: int, num_heads: int, naive: bool = False) -> None:
+        super().__init__()
+        self.num_heads = num_heads
+        self.scale = (dim // num_heads) ** -0.5
+        self.naive = naive
+        self.qkv = nn.Linear(dim, dim * 3, bias=False)
+        self.q_bias = nn.Parameter(torch.zeros(dim))
+        self.v_bias = nn.Parameter(torch.zeros(dim))
+        self.register_buffer("k_bias", torch.zeros(dim), persistent=False)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, n, c = x.shape
+        bias = torch.cat((self.q_bias, self.k_bias, self.v_bias))
+        qkv = F.linear(x, self.qkv.weight, bias)
+        q, k, v = qkv.reshape(b, n, 3, self.num_heads, -1).permute(2, 0, 3, 1, 4).unbind(0)
+        if self.naive:
+            attn = (q * self.scale) @ k.transpose(-2, -1)
+            x = attn.softmax(dim=-1) @ v
+        else:
+            x = F.scaled_dot_product_attention(q, k, v, scale=self.scale)
+        return self.proj(x.transpose(1, 2).reshape(b, n, c))
+
+
+class Mlp(nn.Module):
+    def __init__(self, dim: int, hidden: int) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(dim, hidden)
+        self.act = nn.GELU()
+        self.fc2 = nn.Linear(hidden, dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc2(self.act(self.fc1(x)))
+
+
+class Block(nn.Module):
+    def __init__(self, dim: int, num_heads: int, naive: bool = False) -> None:
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dim, eps=LN_EPS)
+        self.attn = Attention(dim, num_heads, naive=naive)
+        self.norm2 = nn.LayerNorm(dim, eps=LN_EPS)
+        self.mlp = Mlp(dim, dim * 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.attn(self.norm1(x))
+        return x + self.mlp(self.norm2(x))
+
+
+class PatchEmbed(nn.Module):
+    """Tubelet size 1: each frame is cut into 16x16 patches, tokens in (T, H, W) order."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.proj = nn.Conv3d(3, dim, kernel_size=(1, PATCH, PATCH), stride=(1, PATCH, PATCH))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.proj(x).flatten(2).transpose(1, 2)
+
+
+class UMT(nn.Module):
+    """(N, 3, 8, 224, 224) normalised video -> (N, classes) logits."""
+
+    def __init__(self, config: UMTConfig, naive_attention: bool = False) -> None:
+        super().__init__()
+        self.config = config
+        d = config.embed_dim
+        self.patch_embed = PatchEmbed(d)
+        self.register_buffer("pos_embed", sinusoid_table(config.num_tokens, d), persistent=False)
+        self.blocks = nn.ModuleList(
+            Block(d, config.num_heads, naive=naive_attention) for _ in range(config.depth)
+        )
+        self.fc_norm = nn.LayerNorm(d, eps=LN_EPS)
+        self.head = nn.Linear(d, config.num_classes)
+
+    @property
+    def naive_attention(self) -> bool:
+        return self.blocks[0].attn.naive
+
+    @naive_attention.setter
+    def naive_attention(self, value: bool) -> None:
+        for block in self.blocks:
+            block.attn.naive = bool(value)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.patch_embed(x) + self.pos_embed.to(x.dtype)
+        for block in self.blocks:
+            x = block(x)
+        return self.fc_norm(x.mean(dim=1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.forward_features(x))
+
+
+def config_from_state_dict(state: dict[str, torch.Tensor]) -> UMTConfig:
+    """Read the architecture off canonical weights; raises KeyError/ValueError when it is not UMT."""
+    proj = state["patch_embed.proj.weight"]
+    if proj.ndim != 5 or tuple(proj.shape[1:]) != (3, 1, PATCH, PATCH):
+        raise ValueError(
+            f"patch embedding has shape {tuple(proj.shape)}, expected (D, 3, 1, 16, 16) "
+            "(8-frame UMT with tubelet size 1)"
+        )
+    dim = proj.shape[0]
+    if dim % HEAD_DIM:
+        raise ValueError(f"embedding width {dim} is not a multiple of the head size {HEAD_DIM}")
+    depth = 1 + max(
+        (int(k.split(".")[1]) for k in state if k.startswith("blocks.")), default=-1
+    )
+    if depth == 0:
+        raise ValueError("no transformer blocks found")
+    head = state["head.weight"]
+    if head.ndim != 2 or head.shape[1] != dim:
+        raise ValueError(f"classifier has shape {tuple(head.shape)}, expected (classes, {dim})")
+    return UMTConfig(embed_dim=dim, depth=depth, num_classes=head.shape[0])
+
+
+def build_model(state: dict[str, torch.Tensor], naive_attention: bool = False) -> UMT:
+    """Build a UMT from canonical weights, strictly: every tensor used, none missing."""
+    config = config_from_state_dict(state)
+    model = UMT(config, naive_attention=naive_attention)
+    state = dict(state)
+    table = state.pop("pos_embed", None)
+    if table is not None and not _same_table(table, model.pos_embed):
+        raise ValueError(
+            f"stored position table {tuple(table.shape)} differs from the fixed sinusoid "
+            f"table for {config.num_tokens} tokens (a {table.shape[-2] // 196 if table.ndim == 3 else '?'}-frame model?)"
+        )
+    model.load_state_dict(state, strict=True)
+    return model.eval()
+
+
+def _same_table(table: torch.Tensor, expected: torch.Tensor) -> bool:
+    return tuple(table.shape) == tuple(expected.shape) and bool(
+        torch.allclose(table.float(), expected, atol=1e-4)
+    )
+
+
+def random_model(config: UMTConfig, seed: int = 0, naive_attention: bool = False) -> UMT:
+    """A UMT with random weights (benchmarks and tests)."""
+    torch.manual_seed(seed)
+    model = UMT(config, naive_attention=naive_attention)
+    for name, p in model.named_parameters():
+        if name.endswith("bias") and p.ndim == 1:
+            nn.init.normal_(p, std=0.02)
+        elif p.ndim > 1:
+            nn.init.trunc_normal_(p, std=1 / math.sqrt(p.shape[-1]))
+    return model.eval()
