@@ -209,8 +209,26 @@ def build_model(state: dict[str, torch.Tensor], naive_attention: bool = False) -
             f"stored position table {tuple(table.shape)} differs from the fixed sinusoid "
             f"table for {config.num_tokens} tokens (a {table.shape[-2] // 196 if table.ndim == 3 else '?'}-frame model?)"
         )
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"missing {_names(missing)}")
+        if unexpected:
+            parts.append(f"unexpected {_names(unexpected)}")
+        raise ValueError("; ".join(parts))
+    for key, value in state.items():
+        if value.shape != expected[key].shape:
+            raise ValueError(f"{key} has shape {tuple(value.shape)}, expected {tuple(expected[key].shape)}")
     model.load_state_dict(state, strict=True)
     return model.eval()
+
+
+def _names(keys: list[str], show: int = 3) -> str:
+    more = f" and {len(keys) - show} more" if len(keys) > show else ""
+    return ", ".join(keys[:show]) + more
 
 
 def _same_table(table: torch.Tensor, expected: torch.Tensor) -> bool:
