@@ -1,0 +1,160 @@
+"""User settings of the desktop app, persisted as JSON in the config dir (no Qt here).
+
+    settings = Settings.load()          # defaults where the file is missing or broken
+    settings["device"] = "cuda:0"
+    settings.add_recent_file("clip.mp4")
+    settings.save()                     # atomic write to core.paths.settings_path()
+
+Every value is checked against the type of its default on load, so a hand-edited
+or half-written file never breaks start-up: a bad value falls back to its default.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .paths import settings_path
+
+MAX_RECENT = 10
+
+DEFAULTS: dict[str, Any] = {
+    "model": "",  # zoo/installed model name or a checkpoint path; "" = none chosen yet
+    "device": "auto",  # auto, cpu, cuda:N
+    "precision": "auto",  # auto, float32, bfloat16, float16
+    "span": 2.0,  # seconds covered by the 8 frames of a live window
+    "stride": 0.5,  # seconds between two live windows
+    "smoothing": 0.5,  # EMA weight of the previous smoothed scores; 0 = raw
+    "threshold": 0.15,  # below this top-1 score: "no confident action"
+    "topk": 5,
+    "theme": "system",  # system, light, dark
+    "geometry": "",  # base64 of QWidget.saveGeometry()
+    "window_state": "",  # base64 of QMainWindow.saveState()
+    "recent_files": [],
+    "last_folder": "",
+}
+
+_RANGES = {
+    "span": (0.1, 60.0),
+    "stride": (0.04, 30.0),
+    "smoothing": (0.0, 0.99),
+    "threshold": (0.0, 1.0),
+    "topk": (1, 20),
+}
+_CHOICES = {
+    "precision": ("auto", "float32", "bfloat16", "float16"),
+    "theme": ("system", "light", "dark"),
+}
+
+
+class Settings:
+    """A dict-like view on the settings, with defaults and validation."""
+
+    def __init__(self, values: dict[str, Any] | None = None, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else settings_path()
+        self._values = copy.deepcopy(DEFAULTS)
+        for key, value in (values or {}).items():
+            if key in DEFAULTS:
+                self[key] = value
+
+    # -- persistence ---------------------------------------------------------
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Settings:
+        """Settings from `path` (default: the config dir); defaults for anything unreadable."""
+        target = Path(path) if path is not None else settings_path()
+        try:
+            doc = json.loads(target.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            doc = {}
+        if not isinstance(doc, dict):
+            doc = {}
+        settings = cls(path=target)
+        for key, value in doc.items():
+            if key in DEFAULTS:
+                try:
+                    settings[key] = value
+                except (TypeError, ValueError):
+                    pass  # keep the default for a value of the wrong kind
+        return settings
+
+    def save(self) -> Path:
+        """Write atomically, so a crash mid-write leaves the previous file intact."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".settings.", suffix=".json")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(self._values, f, indent=2, sort_keys=True)
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return self.path
+
+    # -- access --------------------------------------------------------------
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key not in DEFAULTS:
+            raise KeyError(f"unknown setting {key!r}")
+        self._values[key] = _validate(key, value)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._values.get(key, default)
+
+    def as_dict(self) -> dict[str, Any]:
+        return copy.deepcopy(self._values)
+
+    def reset(self, key: str | None = None) -> None:
+        if key is None:
+            self._values = copy.deepcopy(DEFAULTS)
+        else:
+            self._values[key] = copy.deepcopy(DEFAULTS[key])
+
+    # -- recent files --------------------------------------------------------
+    def add_recent_file(self, path: str | Path) -> list[str]:
+        """Put `path` first in the recent list (no duplicates, at most MAX_RECENT)."""
+        text = str(path)
+        recent = [p for p in self._values["recent_files"] if p != text]
+        self._values["recent_files"] = [text, *recent][:MAX_RECENT]
+        return list(self._values["recent_files"])
+
+    def recent_files(self, existing_only: bool = True) -> list[str]:
+        files = list(self._values["recent_files"])
+        if existing_only:
+            files = [p for p in files if "://" in p or p.startswith("camera:") or Path(p).exists()]
+        return files
+
+
+def _validate(key: str, value: Any) -> Any:
+    default = DEFAULTS[key]
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise TypeError(key)
+        return value
+    if isinstance(default, int) and not isinstance(default, bool):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
+            raise TypeError(f"{key} must be an integer")
+        value = int(value)
+    elif isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"{key} must be a number")
+        value = float(value)
+    elif isinstance(default, str):
+        if not isinstance(value, str):
+            raise TypeError(f"{key} must be text")
+    elif isinstance(default, list):
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise TypeError(f"{key} must be a list of text")
+        value = list(value)[:MAX_RECENT]
+    if key in _RANGES:
+        lo, hi = _RANGES[key]
+        if not lo <= value <= hi:
+            raise ValueError(f"{key} must be between {lo} and {hi}")
+    if key in _CHOICES and value not in _CHOICES[key]:
+        raise ValueError(f"{key} must be one of {', '.join(_CHOICES[key])}")
+    return value
