@@ -120,6 +120,11 @@ def _read(path: Path, map_location: str) -> object:
         raise CheckpointError(f"checkpoint {path} does not exist")
     if path.is_dir():
         raise CheckpointError(f"checkpoint {path} is a folder, not a file")
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if not (magic.startswith(b"PK\x03\x04") or magic[:1] == b"\x80"):  # zip (torch.save) or legacy pickle
+        what = "empty" if not magic else "not a zip or pickle file"
+        raise CheckpointError(f"{path.name} is not a PyTorch checkpoint ({what})")
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
