@@ -1,0 +1,70 @@
+"""The 8 frames the current window was classified from, with their source frame numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPalette
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from . import rgb_to_qimage
+
+
+class Filmstrip(QWidget):
+    """Eight thumbnails in a row; what the model actually saw (sparse sampling made visible)."""
+
+    SLOTS = 8
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.frames: list[tuple[int | None, QImage | None]] = []
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+        self.setFixedHeight(int(self.fontMetrics().height() * 5.2))
+        self.setToolTip("The 8 frames of the current window, spaced over the span")
+
+    def sizeHint(self) -> QSize:
+        return QSize(640, self.height())
+
+    def set_frames(self, frames: list[tuple[int | None, np.ndarray | QImage | None]]) -> None:
+        out = []
+        for index, image in list(frames)[: self.SLOTS]:
+            if isinstance(image, np.ndarray):
+                image = rgb_to_qimage(image)
+            out.append((index, image))
+        self.frames = out
+        self.update()
+
+    def clear(self) -> None:
+        self.frames = []
+        self.update()
+
+    def paintEvent(self, event) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.Antialiasing)
+        p.setRenderHint(QPainter.SmoothPixmapTransform)
+        pal = self.palette()
+        fh = self.fontMetrics().height()
+        gap = 6
+        w = (self.width() - gap * (self.SLOTS - 1)) / self.SLOTS
+        h = self.height() - fh - 4
+        small = QFont(self.font())
+        small.setPointSizeF(self.font().pointSizeF() * 0.85)
+        p.setFont(small)
+        muted = QColor(pal.color(QPalette.WindowText))
+        muted.setAlphaF(0.7)
+        for slot in range(self.SLOTS):
+            x = slot * (w + gap)
+            cell = QRectF(x, 0, w, h)
+            index, image = self.frames[slot] if slot < len(self.frames) else (None, None)
+            bg = pal.color(QPalette.Mid)
+            bg.setAlpha(50)
+            p.setPen(Qt.NoPen)
+            p.setBrush(bg)
+            p.drawRoundedRect(cell, 4, 4)
+            if image is not None and not image.isNull():
+                s = min(w / image.width(), h / image.height())
+                iw, ih = image.width() * s, image.height() * s
+                p.drawImage(QRectF(x + (w - iw) / 2, (h - ih) / 2, iw, ih), image)
+            p.setPen(muted)
+            caption = f"#{index}" if index is not None else f"frame {slot + 1}"
+            p.drawText(QRectF(x, h + 2, w, fh), Qt.AlignCenter, caption)

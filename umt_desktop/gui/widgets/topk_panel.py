@@ -1,0 +1,104 @@
+"""Top-k classes as labelled score bars: smoothed (thick) over raw (thin) for the live view."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from . import class_colour
+
+
+@dataclass
+class ScoreRow:
+    index: int
+    label: str
+    score: float  # the score the row is ranked by (smoothed when there is one)
+    raw: float | None = None  # the unsmoothed score, drawn as a thin bar
+
+
+class TopKPanel(QWidget):
+    """Rows of `label ... 87.3%` with a bar each; an empty state when there is nothing to show."""
+
+    def __init__(self, rows: int = 5, show_raw: bool = True, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.k = rows
+        self.show_raw = show_raw
+        self.rows: list[ScoreRow] = []
+        self.dimmed = False  # below the confidence threshold
+        self.empty_text = "No prediction yet"
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+        self.setFixedHeight(self.sizeHint().height())
+
+    def set_rows(self, rows: list[ScoreRow], dimmed: bool = False) -> None:
+        self.rows = list(rows)[: self.k]
+        self.dimmed = dimmed
+        self.setToolTip("\n".join(f"{r.label}: {r.score:.1%}" + (f" (raw {r.raw:.1%})" if r.raw is not None else "")
+                                  for r in self.rows))
+        self.update()
+
+    def set_k(self, k: int) -> None:
+        self.k = max(1, int(k))
+        self.rows = self.rows[: self.k]
+        self.setFixedHeight(self.sizeHint().height())
+        self.update()
+
+    def clear(self, text: str | None = None) -> None:
+        self.rows = []
+        if text is not None:
+            self.empty_text = text
+        self.update()
+
+    def _row_height(self) -> int:
+        return int(self.fontMetrics().height() * (2.0 if self.show_raw else 1.85))
+
+    def sizeHint(self) -> QSize:
+        return QSize(280, self._row_height() * self.k + 6)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(200, self._row_height() * self.k + 6)
+
+    def paintEvent(self, event) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.Antialiasing)
+        pal = self.palette()
+        text_colour = pal.color(QPalette.WindowText)
+        track = pal.color(QPalette.Mid)
+        track.setAlpha(70)
+        if not self.rows:
+            muted = QColor(text_colour)
+            muted.setAlphaF(0.5)
+            p.setPen(muted)
+            p.drawText(self.rect(), Qt.AlignCenter, self.empty_text)
+            return
+        fm = self.fontMetrics()
+        rh = self._row_height()
+        width = self.width()
+        pct_w = fm.horizontalAdvance("100.0%") + 6
+        for i, row in enumerate(self.rows):
+            top = 3 + i * rh
+            colour = class_colour(row.index)
+            if self.dimmed:
+                colour.setAlphaF(0.45)
+            bold = QFont(self.font())
+            bold.setBold(i == 0)
+            p.setFont(bold)
+            p.setPen(text_colour)
+            label = fm.elidedText(row.label, Qt.ElideRight, width - pct_w - 4)
+            p.drawText(QRectF(0, top, width - pct_w, fm.height()), Qt.AlignLeft | Qt.AlignVCenter, label)
+            p.drawText(QRectF(width - pct_w, top, pct_w, fm.height()), Qt.AlignRight | Qt.AlignVCenter,
+                       f"{row.score * 100:.1f}%")
+            bar_top = top + fm.height() + 2
+            bar_h = max(5.0, rh * 0.2)
+            p.setPen(Qt.NoPen)
+            p.setBrush(track)
+            p.drawRoundedRect(QRectF(0, bar_top, width, bar_h), bar_h / 2, bar_h / 2)
+            p.setBrush(colour)
+            p.drawRoundedRect(QRectF(0, bar_top, max(bar_h, width * min(1.0, row.score)), bar_h), bar_h / 2, bar_h / 2)
+            if self.show_raw and row.raw is not None:
+                raw_colour = QColor(text_colour)
+                raw_colour.setAlphaF(0.75)
+                p.setBrush(raw_colour)
+                p.drawRect(QRectF(0, bar_top + bar_h + 1.5, width * min(1.0, row.raw), 2.0))
