@@ -65,7 +65,11 @@ def test_setting_rejects_bad_values():
     with pytest.raises(KeyError):
         s["nope"] = 1
     with pytest.raises(ValueError):
-        s["smoothing"] = 1.5
+        s["threshold"] = 1.5
+    with pytest.raises(ValueError):
+        s["smoothing"] = "ema:2"
+    for ok in ("off", "ema", "ema:0.3", "mean:5", "ema:1"):
+        s["smoothing"] = ok
     with pytest.raises(TypeError):
         s["topk"] = 2.5
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -26,10 +27,11 @@ DEFAULTS: dict[str, Any] = {
     "model": "",  # zoo/installed model name or a checkpoint path; "" = none chosen yet
     "device": "auto",  # auto, cpu, cuda:N
     "precision": "auto",  # auto, float32, bfloat16, float16
-    "span": 2.0,  # seconds covered by the 8 frames of a live window
+    # The sliding window (same defaults as core.engine; see docs/streaming.md for why).
+    "span": 4.0,  # seconds covered by the 8 frames of a live window
     "stride": 0.5,  # seconds between two live windows
-    "smoothing": 0.5,  # EMA weight of the previous smoothed scores; 0 = raw
-    "threshold": 0.15,  # below this top-1 score: "no confident action"
+    "smoothing": "ema:0.5",  # off, ema[:ALPHA] (weight of the newest window) or mean[:N]
+    "threshold": 0.3,  # below this smoothed top-1 score: "no confident action"
     "topk": 5,
     "theme": "system",  # system, light, dark
     "geometry": "",  # base64 of QWidget.saveGeometry()
@@ -41,10 +43,10 @@ DEFAULTS: dict[str, Any] = {
 _RANGES = {
     "span": (0.1, 60.0),
     "stride": (0.04, 30.0),
-    "smoothing": (0.0, 0.99),
     "threshold": (0.0, 1.0),
     "topk": (1, 20),
 }
+_SMOOTHING = re.compile(r"^(off|ema(:(0?\.\d+|1(\.0*)?))?|mean(:[1-9]\d*)?)$")
 _CHOICES = {
     "precision": ("auto", "float32", "bfloat16", "float16"),
     "theme": ("system", "light", "dark"),
@@ -155,6 +157,8 @@ def _validate(key: str, value: Any) -> Any:
         lo, hi = _RANGES[key]
         if not lo <= value <= hi:
             raise ValueError(f"{key} must be between {lo} and {hi}")
+    if key == "smoothing" and not _SMOOTHING.match(value.strip().lower()):
+        raise ValueError("smoothing must be off, ema[:ALPHA] or mean[:N]")
     if key in _CHOICES and value not in _CHOICES[key]:
         raise ValueError(f"{key} must be one of {', '.join(_CHOICES[key])}")
     return value
