@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from umt_desktop.core.download import download
-from umt_desktop.core.errors import Cancelled, DownloadError, ModelNotFoundError, OfflineError
+from umt_desktop.core.errors import Cancelled, CheckpointError, DownloadError, ModelNotFoundError, OfflineError
 from umt_desktop.core.zoo import ModelStore, zoo, zoo_entry
 
 
@@ -181,6 +181,12 @@ def test_import_and_remove(tiny_checkpoint, tmp_path):
     model = store.import_file(tiny_checkpoint, name="tiny")
     assert (model.num_classes, model.format, model.origin) == (400, "mmaction2", "import")
     assert store.path_of("tiny").exists()
+    store.verify("tiny")
+    with open(store.path_of("tiny"), "r+b") as f:
+        f.seek(1000)
+        f.write(b"\xff\xfe")
+    with pytest.raises(CheckpointError, match="has changed since it was installed"):
+        store.verify("tiny")
     store.remove("tiny")
     assert "tiny" not in store.installed()
     with pytest.raises(ModelNotFoundError):

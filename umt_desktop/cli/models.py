@@ -24,6 +24,9 @@ def add_parser(sub) -> None:
     rm = msub.add_parser("remove", help="delete an installed model")
     rm.add_argument("name", metavar="NAME")
     rm.set_defaults(run=run_remove)
+    vf = msub.add_parser("verify", help="check installed files against their recorded sha256")
+    vf.add_argument("names", nargs="*", metavar="NAME", help="default: every installed model")
+    vf.set_defaults(run=run_verify)
     path = msub.add_parser("path", help="print the folder that holds installed models")
     path.set_defaults(run=lambda args: print(_store().root) or 0)
 
@@ -90,3 +93,19 @@ def run_remove(args) -> int:
     path = _store().remove(args.name)
     print(f"removed {args.name} ({path})", file=sys.stdout)
     return 0
+
+
+def run_verify(args) -> int:
+    from ..core.errors import UMTError
+
+    store = _store()
+    names = args.names or sorted(store.installed())
+    bad = 0
+    for name in names:
+        try:
+            store.verify(name)
+            print(f"ok      {name}")
+        except UMTError as e:
+            bad += 1
+            print(f"FAILED  {name}: {e}")
+    return 1 if bad else 0

@@ -201,6 +201,18 @@ class ModelStore:
         self._write(doc)
         return model
 
+    def verify(self, name: str) -> None:
+        """Recompute an installed file's sha256 and compare it with the one recorded on download."""
+        model = self.get(name)
+        if model is None:
+            raise ModelNotFoundError(f"model {name!r} is not installed")
+        digest = sha256_file(model.path(self.root))
+        if digest != model.sha256:
+            raise CheckpointError(
+                f"{model.file} has changed since it was installed (sha256 {digest[:12]}... instead of "
+                f"{model.sha256[:12]}...); remove it and download or import it again"
+            )
+
     def remove(self, name: str) -> Path:
         doc = self._read()
         rec = doc["models"].pop(name, None)
