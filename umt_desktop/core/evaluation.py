@@ -1,0 +1,759 @@
+"""Evaluating checkpoints on a local Kinetics copy: `EvalRun`.
+
+    run = EvalRun(EvalSettings(root="k400/val", checkpoints=["tiny_umt.pth"], views="4x3"))
+    run.prepare()            # dataset discovery; run.summary says what was found
+    results = run.run()      # one CheckpointResult per checkpoint
+    results[0].top1, results[0].to_json()
+
+A run is a list of independent work items (videos with stable ids). Worker
+processes decode and preprocess videos (`Protocol.indices` / `views_from_frames`,
+the same code as `Classifier.classify`) while the main process runs batches of
+views from several videos through every checkpoint (`Classifier.predict_views`),
+so each video is decoded once however many checkpoints are compared. Each finished
+video is written to the history database at once; `EvalRun(resume=RUN_ID)` picks up
+an interrupted run and computes only what is missing. Failed decodes are stored
+with their error, counted apart and left out of the accuracy.
+
+The same loop runs under torchrun (see `distributed`): rank 0 plans and stores,
+every rank computes its share, predictions are merged by video id.
+
+For benchmarks, `measure_throughput()` runs the pipeline over a folder without
+touching the history: the whole pipeline, decoding alone, or the model alone.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from .dataset import DatasetSummary, KineticsFolder, VideoItem
+from .distributed import DistEnv, DistributedError, detect, init_group, rank_device
+from .errors import Cancelled, DatasetError, UMTError
+from .history import History, Prediction
+from .protocols import get_protocol
+from .video import DEFAULT_READER, open_video
+
+TOPK = 5
+
+
+@dataclass
+class EvalSettings:
+    """What to evaluate (stored with the run) and how to run it (may change on resume)."""
+
+    root: str
+    checkpoints: list[str]
+    ann: str | None = None
+    views: str = "4x3"
+    labels: str | None = None
+    limit: int | None = None
+    per_class: int | None = None
+    seed: int = 0
+    reader: str = DEFAULT_READER
+    # runtime only
+    device: str = "auto"
+    precision: str = "auto"
+    workers: int = 2
+    batch_size: int | None = None  # views per forward pass; None: 12 on CPU, 48 on CUDA
+
+    STORED = ("root", "checkpoints", "ann", "views", "labels", "limit", "per_class", "seed", "reader")
+
+    def stored(self) -> dict:
+        return {k: getattr(self, k) for k in self.STORED}
+
+
+@dataclass
+class EvalProgress:
+    """Where a run stands, for progress bars and live metrics (reported by rank 0)."""
+
+    done: int  # videos with a result (this and earlier sessions)
+    total: int
+    failed: int
+    elapsed: float  # this session
+    videos_per_second: float  # this session
+    live: list[dict] = field(default_factory=list)  # per checkpoint: name, top1, top5, videos
+
+    @property
+    def eta(self) -> float | None:
+        if self.videos_per_second <= 0:
+            return None
+        return (self.total - self.done) / self.videos_per_second
+
+
+@dataclass
+class CheckpointResult:
+    """The metrics of one checkpoint in one run (percentages 0-100)."""
+
+    run_id: str
+    index: int
+    name: str
+    path: str
+    views: str
+    top1: float
+    top5: float
+    mean_class_accuracy: float
+    videos: int
+    failed: list[dict]
+    missing: list[str]
+    videos_per_second: float
+    views_per_second: float
+    published_top1: float | None
+    per_class: list[dict]  # index, label, accuracy, videos (classes present in the data)
+    confused: list[dict]  # true, predicted, count: most frequent mistakes
+    complete: bool = True
+
+    def to_json(self) -> dict:
+        """The `eval --json` object."""
+        return {
+            "top1": self.top1,
+            "top5": self.top5,
+            "mean_class_accuracy": self.mean_class_accuracy,
+            "videos": self.videos,
+            "failed": self.failed,
+            "missing": self.missing,
+            "videos_per_second": self.videos_per_second,
+            "run_id": self.run_id,
+            "checkpoint": self.name,
+            "views": self.views,
+            "views_per_second": self.views_per_second,
+            "published_top1": self.published_top1,
+        }
+
+    def metrics(self) -> dict:
+        """Everything, as stored in the history."""
+        return asdict(self)
+
+
+# -- decoding ----------------------------------------------------------------
+@dataclass
+class Decoded:
+    index: int  # position in the work list
+    views: np.ndarray | None  # (V, 8, 224, 224, 3) uint8
+    error: str | None
+    seconds: float
+
+
+def decode_views(path: str | Path, protocol: str, reader: str = DEFAULT_READER) -> np.ndarray:
+    """A video's views exactly as `Classifier.classify` builds them."""
+    proto = get_protocol(protocol)
+    with open_video(path, reader) as video:
+        frames = video.get_frames(proto.indices(video.num_frames))
+    return proto.views_from_frames(frames)
+
+
+def _decode(index: int, path: str, protocol: str, reader: str) -> Decoded:
+    t0 = time.perf_counter()
+    try:
+        views = decode_views(path, protocol, reader)
+        return Decoded(index, views, None, time.perf_counter() - t0)
+    except UMTError as e:
+        return Decoded(index, None, str(e), time.perf_counter() - t0)
+    except Exception as e:  # a broken file must never stop the run
+        return Decoded(index, None, f"{Path(path).name} could not be decoded ({type(e).__name__}: {e})"[:300],
+                       time.perf_counter() - t0)
+
+
+class _DecodeJobs:
+    """The work list as a map-style dataset for torch's DataLoader worker processes."""
+
+    def __init__(self, jobs: list[tuple[int, str]], protocol: str, reader: str) -> None:
+        self.jobs, self.protocol, self.reader = jobs, protocol, reader
+
+    def __len__(self) -> int:
+        return len(self.jobs)
+
+    def __getitem__(self, i: int):
+        index, path = self.jobs[i]
+        d = _decode(index, path, self.protocol, self.reader)
+        import torch
+
+        # A tensor travels through shared memory, not through the pipe.
+        views = torch.from_numpy(d.views) if d.views is not None else None
+        return d.index, views, d.error, d.seconds
+
+
+def _worker_init(_worker_id: int) -> None:
+    # Each decode process gets one core's worth of threads: parallelism comes from the processes.
+    import cv2
+    import torch
+
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)
+
+
+def _as_is(sample):
+    return sample
+
+
+def decode_stream(jobs: list[tuple[int, str]], protocol: str, reader: str = DEFAULT_READER,
+                  workers: int = 2, prefetch: int = 4) -> Iterator[Decoded]:
+    """Decoded videos in job order; `workers` spawned processes decode ahead (0: in this process)."""
+    if workers <= 0 or not jobs:
+        for index, path in jobs:
+            yield _decode(index, path, protocol, reader)
+        return
+    from torch.utils.data import DataLoader
+
+    loader = DataLoader(
+        _DecodeJobs(jobs, protocol, reader),
+        batch_size=None,
+        shuffle=False,
+        num_workers=min(workers, len(jobs)),
+        collate_fn=_as_is,
+        worker_init_fn=_worker_init,
+        multiprocessing_context="spawn",
+        prefetch_factor=prefetch,
+    )
+    it = iter(loader)
+    try:
+        for index, views, error, seconds in it:
+            yield Decoded(index, views.numpy() if views is not None else None, error, seconds)
+    finally:
+        shutdown = getattr(it, "_shutdown_workers", None)
+        if shutdown is not None:
+            shutdown()  # stop the decode processes now, also on cancel
+
+
+# -- metrics -------------------------------------------------------------------
+def compute_metrics(predictions: list[Prediction], labels, confused_pairs: int = 10) -> dict:
+    """top1/top5/mean class accuracy (0-100), per-class accuracy and the most confused pairs."""
+    ok = [p for p in predictions if not p.failed]
+    n = len(ok)
+    correct1 = sum(p.pred == p.target for p in ok)
+    correct5 = sum(p.target in [i for i, _ in (p.top5 or [])] for p in ok)
+    per_class: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    mistakes: Counter = Counter()
+    for p in ok:
+        per_class[p.target][1] += 1
+        if p.pred == p.target:
+            per_class[p.target][0] += 1
+        else:
+            mistakes[(p.target, p.pred)] += 1
+    classes = [
+        {"index": c, "label": _label(labels, c), "accuracy": _pct(good, total), "videos": total}
+        for c, (good, total) in sorted(per_class.items())
+    ]
+    mean_class = float(np.mean([good / total for good, total in per_class.values()]) * 100) if per_class else 0.0
+    confused = [
+        {"true": _label(labels, t), "predicted": _label(labels, p), "count": c,
+         "true_index": t, "predicted_index": p}
+        for (t, p), c in sorted(mistakes.items(), key=lambda kv: (-kv[1], kv[0]))[:confused_pairs]
+    ]
+    return {
+        "top1": _pct(correct1, n),
+        "top5": _pct(correct5, n),
+        "mean_class_accuracy": round(mean_class, 4),
+        "videos": n,
+        "failed": [{"video": p.video_id, "error": p.error} for p in predictions if p.failed],
+        "per_class": classes,
+        "confused": confused,
+    }
+
+
+def _pct(part: int, whole: int) -> float:
+    return round(100.0 * part / whole, 4) if whole else 0.0
+
+
+def _label(labels, index: int | None) -> str:
+    if index is None:
+        return "?"
+    try:
+        return labels[index]
+    except (IndexError, TypeError):
+        return str(index)
+
+
+# -- runs ------------------------------------------------------------------------
+class EvalRun:
+    """One evaluation run: new (`settings`) or resumed (`resume=RUN_ID`), in one process or under torchrun.
+
+    `progress(EvalProgress)` is called after each batch (on rank 0); `cancel()` (any
+    thread) or a `cancelled()` callable returning True stops between videos, keeping
+    what finished. `stop_after=N` stops once N more videos are done (quick checks and
+    tests of resume).
+    """
+
+    def __init__(
+        self,
+        settings: EvalSettings | None = None,
+        *,
+        resume: str | None = None,
+        history: History | None = None,
+        progress: Callable[[EvalProgress], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+        stop_after: int | None = None,
+        dist_env: DistEnv | None | str = "detect",
+    ) -> None:
+        if settings is None and resume is None:
+            raise DatasetError("an evaluation needs settings or a run id to resume")
+        self.settings = settings
+        self.resume_id = resume
+        self.progress = progress
+        self._cancelled = cancelled
+        self._cancel = threading.Event()
+        self.stop_after = stop_after
+        self.env = detect() if dist_env == "detect" else dist_env
+        self._history = history
+        self._own_history = False
+        self.group = None
+        self.run_id: str | None = resume
+        self.summary: DatasetSummary | None = None
+        self.classifiers: list = []
+        self._plan: dict | None = None
+        self.computed = 0  # videos computed in this session (all ranks)
+
+    @property
+    def is_main(self) -> bool:
+        return self.env is None or self.env.rank == 0
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def _should_stop(self) -> bool:
+        if self._cancel.is_set():
+            return True
+        if self._cancelled is not None and self._cancelled():
+            self._cancel.set()
+            return True
+        return False
+
+    @property
+    def history(self) -> History:
+        if self._history is None:
+            self._history = History()
+            self._own_history = True
+        return self._history
+
+    # -- planning (rank 0) ---------------------------------------------------------
+    def prepare(self) -> DatasetSummary | None:
+        """Join the process group, find the videos, create or reopen the run. Idempotent."""
+        if self._plan is not None:
+            return self.summary
+        if self.group is None:
+            device = self.settings.device if self.settings else "auto"
+            self._device = rank_device(device, self.env)
+            self.group = init_group(self.env, self._device)
+        plan = None
+        if self.group.is_main:
+            try:
+                plan = self._make_plan()
+            except UMTError as e:
+                self.group.broadcast({"error": str(e)})
+                raise
+        plan = self.group.broadcast(plan)
+        if "error" in plan:
+            raise DistributedError(plan["error"], quiet=True)
+        self._plan = plan
+        self.run_id = plan["run_id"]
+        if not self.group.is_main:
+            self.settings = EvalSettings(**{**plan["settings"], **self._runtime()})
+        return self.summary
+
+    def _runtime(self) -> dict:
+        s = self.settings
+        if s is None:
+            return {}
+        return {"device": s.device, "precision": s.precision, "workers": s.workers, "batch_size": s.batch_size}
+
+    def _make_plan(self) -> dict:
+        from .classifier import load_classifier, resolve_checkpoint
+        from .zoo import published_top1
+
+        history = self.history
+        if self.resume_id is not None:
+            record = history.get_run(self.resume_id)
+            runtime = self._runtime()
+            stored = dict(record.settings)
+            if self.settings is not None and self.settings.root and Path(self.settings.root) != Path(stored["root"]):
+                stored["root"] = self.settings.root  # the dataset moved; the plan stays the same
+            self.settings = EvalSettings(**{**stored, **runtime})
+        s = self.settings
+        if not s.checkpoints:
+            raise DatasetError("choose at least one checkpoint (--model NAME or --checkpoint FILE)")
+        get_protocol(s.views)
+        checkpoints = []
+        if self.resume_id is not None:
+            paths = [(c["name"], c["path"]) for c in record.checkpoints]
+        else:
+            paths = [(name, str(path)) for name, path in (resolve_checkpoint(c) for c in s.checkpoints)]
+        self.classifiers = [
+            load_classifier(path, device=self._device, precision=s.precision, labels=s.labels,
+                            batch_size=self._batch_size(), reader=s.reader)
+            for _, path in paths
+        ]
+        for (name, path), clf in zip(paths, self.classifiers):
+            clf.name = name
+            checkpoints.append({
+                "name": name, "path": path, "num_classes": clf.num_classes,
+                "label_set": clf.labels.name, "published_top1": published_top1(name),
+            })
+        labels = self.classifiers[0].labels
+        if self.resume_id is not None:
+            rows = history.run_videos(self.resume_id)
+            root = Path(s.root)
+            items = [VideoItem(vid, _join(root, rel), label, index) for vid, rel, label, index in rows]
+            summary = DatasetSummary(**record.summary)
+            summary.root = s.root
+            run_id = self.resume_id
+            history.set_status(run_id, "running", world_size=self.group.world_size)
+        else:
+            folder = KineticsFolder.open(s.root, s.ann)
+            items = folder.select(labels, limit=s.limit, per_class=s.per_class, seed=s.seed)
+            summary = folder.summary(labels, items)
+            if not items:
+                raise DatasetError(f"no videos with a {labels.name} label found in {s.root}")
+            root = Path(s.root)
+            run_id = history.create_run(
+                root=str(s.root), ann=s.ann, layout=folder.layout, views=s.views,
+                settings=s.stored(), summary=summary.to_json(), checkpoints=checkpoints,
+                videos=[(it.id, _relative(root, it.path), it.label, it.label_index) for it in items],
+                world_size=self.group.world_size,
+            )
+        self.summary = summary
+        self.run_id = run_id
+        done = history.done(run_id)
+        targets = [[it.target(clf.labels) for clf in self.classifiers] for it in items]
+        work = []
+        for i, it in enumerate(items):
+            needed = [c for c in range(len(self.classifiers)) if c not in done.get(it.id, ())]
+            if needed:
+                work.append((i, needed))
+        return {
+            "run_id": run_id,
+            "settings": s.stored(),
+            "checkpoints": checkpoints,
+            "items": [(it.id, str(it.path)) for it in items],
+            "targets": targets,
+            "work": work,  # sorted by stable id: items are
+            "done": len(items) - len(work),
+        }
+
+    def _batch_size(self) -> int:
+        if self.settings.batch_size:
+            return int(self.settings.batch_size)
+        return 48 if self._device.startswith("cuda") else 12
+
+    # -- running ---------------------------------------------------------------------
+    def run(self) -> list[CheckpointResult]:
+        """Evaluate what is left; raise `Cancelled` when stopped early (progress is kept)."""
+        started = False
+        try:
+            self.prepare()
+            started = True
+            stopped = self._loop()
+        except BaseException as e:
+            if self.is_main and self.run_id is not None and started:
+                status = "interrupted" if isinstance(e, (KeyboardInterrupt, Cancelled, DistributedError)) else "failed"
+                try:
+                    self.history.set_status(self.run_id, status, error=str(e) or type(e).__name__)
+                except Exception:
+                    pass
+            self._close()
+            raise
+        if stopped:
+            if self.is_main:
+                self.history.set_status(self.run_id, "interrupted")
+            self._close()
+            raise Cancelled(
+                f"evaluation {self.run_id} stopped after {self._plan['done'] + self.computed} of "
+                f"{len(self._plan['items'])} videos; resume with `umt-desktop eval --resume {self.run_id}`"
+            )
+        results = self.results() if self.is_main else []
+        if self.is_main:
+            for r in results:
+                self.history.set_metrics(self.run_id, r.index, r.metrics())
+            self.history.set_status(self.run_id, "finished")
+        self._close()
+        return results
+
+    def _close(self) -> None:
+        if self.group is not None:
+            self.group.close()
+            self.group = None
+        if self._own_history and self._history is not None:
+            self._history.close()
+            self._history = None
+            self._own_history = False
+
+    def _load_classifiers(self) -> None:
+        if self.classifiers:
+            return
+        from .classifier import load_classifier
+
+        s = self.settings
+        self.classifiers = []
+        for c in self._plan["checkpoints"]:
+            clf = load_classifier(c["path"], device=self._device, precision=s.precision, labels=s.labels,
+                                  batch_size=self._batch_size(), reader=s.reader)
+            clf.name = c["name"]
+            self.classifiers.append(clf)
+
+    def _loop(self) -> bool:
+        """Compute this rank's share; True when stopped before the end."""
+        plan, group = self._plan, self.group
+        self._load_classifiers()
+        s = self.settings
+        items, targets = plan["items"], plan["targets"]
+        work = plan["work"][group.rank :: group.world_size]
+        needed = dict(work)
+        jobs = [(i, items[i][1]) for i, _ in work]
+        batch_size = self._batch_size()
+        live = self._live_counters() if group.is_main else None
+        done_total = plan["done"]
+        failed_total = live["failed"] if live else 0
+        t0 = last = time.perf_counter()
+        stream = decode_stream(jobs, s.views, s.reader, s.workers)
+        local_done = not jobs
+        stop = False
+        try:
+            while True:
+                rows: list[Prediction] = []
+                if not local_done and not stop:
+                    batch: list[Decoded] = []
+                    views = 0
+                    while views < batch_size:
+                        d = next(stream, None)
+                        if d is None:
+                            local_done = True
+                            break
+                        if d.error is not None:
+                            rows += [
+                                Prediction(c, items[d.index][0], targets[d.index][c], error=d.error,
+                                           seconds=d.seconds, rank=group.rank)
+                                for c in needed[d.index]
+                            ]
+                        else:
+                            batch.append(d)
+                            views += len(d.views)
+                        if self._should_stop():
+                            break
+                    rows += self._predict(batch, needed, items, targets, group.rank)
+                stop = stop or self._should_stop()
+                rows, more, any_stop = group.exchange(rows, not local_done, stop)
+                new_videos = len({r.video_id for r in rows})
+                self.computed += new_videos
+                if group.is_main:
+                    now = time.perf_counter()
+                    self.history.add_predictions(self.run_id, rows)
+                    self.history.add_time(self.run_id, now - last, new_videos)
+                    last = now
+                    done_total += new_videos
+                    failed_total += len({r.video_id for r in rows if r.failed})
+                    self._update_live(live, rows)
+                    if self.progress is not None:
+                        elapsed = now - t0
+                        self.progress(EvalProgress(
+                            done=done_total, total=len(items), failed=failed_total, elapsed=elapsed,
+                            videos_per_second=self.computed / elapsed if elapsed > 0 else 0.0,
+                            live=self._live_view(live),
+                        ))
+                    if self.stop_after is not None and self.computed >= self.stop_after:
+                        stop = True
+                if any_stop:
+                    return more or not local_done
+                if not more:
+                    return False
+        finally:
+            stream.close()
+
+    def _predict(self, batch: list[Decoded], needed, items, targets, rank: int) -> list[Prediction]:
+        if not batch:
+            return []
+        rows = []
+        t0 = time.perf_counter()
+        for c, clf in enumerate(self.classifiers):
+            chosen = [d for d in batch if c in needed[d.index]]
+            if not chosen:
+                continue
+            views = np.concatenate([d.views for d in chosen]) if len(chosen) > 1 else chosen[0].views
+            probs = clf.predict_views(views)
+            start = 0
+            for d in chosen:
+                p = probs[start : start + len(d.views)].mean(axis=0)
+                start += len(d.views)
+                order = np.argsort(-p, kind="stable")[:TOPK]
+                rows.append(Prediction(
+                    c, items[d.index][0], targets[d.index][c], pred=int(order[0]),
+                    top5=[(int(i), float(p[i])) for i in order], seconds=None, rank=rank,
+                ))
+        per_video = (time.perf_counter() - t0) / len(batch)
+        decode_seconds = {items[d.index][0]: d.seconds for d in batch}
+        for r in rows:
+            r.seconds = decode_seconds[r.video_id] + per_video
+        return rows
+
+    # -- live metrics (rank 0) ------------------------------------------------------------
+    def _live_counters(self) -> dict:
+        counters = {"failed": 0, "ckpt": [[0, 0, 0] for _ in self._plan["checkpoints"]]}  # top1, top5, n
+        failed_videos = set()
+        for p in self.history.predictions(self.run_id):
+            self._count(counters, p)
+            if p.failed:
+                failed_videos.add(p.video_id)
+        counters["failed"] = len(failed_videos)
+        return counters
+
+    @staticmethod
+    def _count(counters: dict, p: Prediction) -> None:
+        if p.failed or p.checkpoint >= len(counters["ckpt"]):
+            return
+        c = counters["ckpt"][p.checkpoint]
+        c[0] += p.pred == p.target
+        c[1] += p.target in [i for i, _ in p.top5 or []]
+        c[2] += 1
+
+    def _update_live(self, live: dict, rows: list[Prediction]) -> None:
+        for p in rows:
+            self._count(live, p)
+
+    def _live_view(self, live: dict) -> list[dict]:
+        return [
+            {"name": c["name"], "top1": _pct(k[0], k[2]), "top5": _pct(k[1], k[2]), "videos": k[2]}
+            for c, k in zip(self._plan["checkpoints"], live["ckpt"])
+        ]
+
+    # -- results ---------------------------------------------------------------------------
+    def results(self) -> list[CheckpointResult]:
+        """Metrics of every checkpoint from what the history holds now (partial runs included)."""
+        if self.run_id is None:
+            return []
+        return results_of(self.history, self.run_id, self.classifiers or None)
+
+
+def results_of(history: History, run_id: str, classifiers: list | None = None) -> list[CheckpointResult]:
+    """The metrics of a stored run, computed from its per-video predictions."""
+    from .labels import labels_for
+
+    record = history.get_run(run_id)
+    total = len(history.run_videos(run_id))
+    missing = list(record.summary.get("missing", []))
+    views = get_protocol(record.views).views
+    vps = record.computed / record.seconds if record.seconds > 0 else 0.0
+    out = []
+    for c in record.checkpoints:
+        preds = history.predictions(run_id, c["index"])
+        if classifiers is not None:
+            labels = classifiers[c["index"]].labels
+        else:
+            try:
+                labels = labels_for(c["num_classes"], record.settings.get("labels"))
+            except UMTError:
+                labels = None
+        m = compute_metrics(preds, labels)
+        out.append(CheckpointResult(
+            run_id=run_id, index=c["index"], name=c["name"], path=c["path"], views=record.views,
+            top1=m["top1"], top5=m["top5"], mean_class_accuracy=m["mean_class_accuracy"],
+            videos=m["videos"], failed=m["failed"], missing=missing,
+            videos_per_second=round(vps, 3), views_per_second=round(vps * views, 3),
+            published_top1=c["published_top1"], per_class=m["per_class"], confused=m["confused"],
+            complete=len(preds) >= total,
+        ))
+    return out
+
+
+def _relative(root: Path, path: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _join(root: Path, rel: str) -> Path:
+    p = Path(rel)
+    return p if p.is_absolute() else root / p
+
+
+# -- throughput, for benchmarks --------------------------------------------------------------
+def measure_throughput(
+    root: str | Path,
+    checkpoint: str | Path | None = None,
+    *,
+    ann: str | Path | None = None,
+    views: str = "4x3",
+    workers: int = 2,
+    mode: str = "full",
+    device: str = "auto",
+    precision: str = "auto",
+    batch_size: int | None = None,
+    limit: int | None = None,
+    labels: str | Path | None = None,
+    reader: str = DEFAULT_READER,
+) -> dict:
+    """Run the evaluation pipeline over a folder, outside the history, and time it.
+
+    mode "full": decode workers feeding batched inference (what `eval` does);
+    "decode": decoding and preprocessing only (no model, no checkpoint needed);
+    "model": the model only, on the first video's views repeated for every video.
+    Returns {"mode", "videos", "views", "seconds", "videos_per_second", "views_per_second", "workers"}.
+    """
+    from .classifier import load_classifier
+    from .labels import LabelSet
+
+    if mode not in ("full", "decode", "model"):
+        raise UMTError(f"unknown throughput mode {mode!r} (choose full, decode or model)")
+    folder = KineticsFolder.open(root, ann)
+    clf = None
+    if mode != "decode":
+        if checkpoint is None:
+            raise UMTError("a checkpoint is needed to time the model")
+        dev = rank_device(device, None)
+        clf = load_classifier(checkpoint, device=dev, precision=precision, labels=labels, reader=reader)
+        clf.batch_size = batch_size or (48 if clf.device.type == "cuda" else 12)
+        label_set = clf.labels
+    else:
+        # Any label set that accepts every item: decoding does not need labels.
+        label_set = LabelSet("any", tuple(sorted({it.label or "" for it in folder.items})))
+    items = folder.items if mode == "decode" else folder.labelled(label_set)[0]
+    items = sorted(items, key=lambda it: it.id)[: limit or None]
+    jobs = [(i, str(it.path)) for i, it in enumerate(items)]
+    n_views = 0
+    t0 = time.perf_counter()
+    if mode == "model":
+        first = decode_views(jobs[0][1], views, reader)
+        per_batch = max(1, clf.batch_size // len(first))
+        batch = np.concatenate([first] * per_batch)
+        t0 = time.perf_counter()
+        left = len(jobs)
+        while left > 0:
+            k = min(per_batch, left)
+            clf.predict_views(batch[: k * len(first)])
+            left -= k
+            n_views += k * len(first)
+        _sync(clf)
+    else:
+        pending: list[np.ndarray] = []
+        for d in decode_stream(jobs, views, reader, workers):
+            if d.views is None:
+                continue
+            n_views += len(d.views)
+            if clf is None:
+                continue
+            pending.append(d.views)
+            if sum(len(v) for v in pending) >= clf.batch_size:
+                clf.predict_views(np.concatenate(pending))
+                pending = []
+        if clf is not None and pending:
+            clf.predict_views(np.concatenate(pending))
+            _sync(clf)
+    seconds = time.perf_counter() - t0
+    return {
+        "mode": mode,
+        "videos": len(jobs),
+        "views": n_views,
+        "seconds": seconds,
+        "videos_per_second": len(jobs) / seconds if seconds > 0 else 0.0,
+        "views_per_second": n_views / seconds if seconds > 0 else 0.0,
+        "workers": workers,
+    }
+
+
+def _sync(clf) -> None:
+    if clf.device.type == "cuda":
+        import torch
+
+        torch.cuda.synchronize(clf.device)
