@@ -127,6 +127,8 @@ def _evaluate(args) -> int:
 
     run = EvalRun(settings, resume=args.resume, progress=progress if main else None,
                   stop_after=args.stop_after, dist_env=env)
+    if env is not None:
+        _stop_on_sigterm(run, env)
     try:
         run.prepare()
         if main:
@@ -169,6 +171,24 @@ def _evaluate(args) -> int:
         else:
             _print_result(r)
     return 0
+
+
+def _stop_on_sigterm(run, env) -> None:
+    """torchrun sends SIGTERM to every rank when one fails: leave a clear line and a resumable run."""
+    import signal
+
+    from ..core.distributed import DistributedError
+
+    def handler(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        hint = f"`umt-desktop eval --resume {run.run_id}`" if run.run_id else "`umt-desktop eval --resume RUN_ID`"
+        raise DistributedError(
+            f"rank {env.rank}: the launch is stopping because another process failed or was stopped; "
+            f"finished videos are saved, resume with {hint}",
+            quiet=env.rank != 0,
+        )
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 def _print_result(r) -> None:
