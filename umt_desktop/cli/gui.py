@@ -179,7 +179,7 @@ def _run_eval(args) -> int:
     if window.eval_panel is None:
         raise UMTError("this build has no evaluation panel; use `umt-desktop eval`")
     window.resize(*_size(args.size))
-    window.tabs.setCurrentWidget(window.eval_panel)
+    window.tabs.setCurrentWidget(window.eval_page)
     window.show()
     panel = window.eval_panel
     panel.configure(args.eval, ann=args.ann, checkpoints=checkpoints, views=args.views,

@@ -1,140 +1,69 @@
-"""The live view's bridge to the sliding-window engine: one worker QObject on its own QThread.
+"""What the main window needs on top of `StreamWorker`: seeking, a file that holds still
+while paused, the 8 thumbnails of each window, and a shutdown that never waits in vain.
 
-`LiveStream` (GUI thread) owns a `QThread` and a `StreamRun` moved onto it
-(the moveToThread recipe: thread.started -> run.work; run.done -> thread.quit).
-The engine, the source's decoding and the inference all happen in that thread
-(and the engine's capture thread); the GUI gets signals:
+`LiveStream` (GUI thread) keeps one `StreamWorker` per run (the window
+parameters are fixed per worker) and re-emits its signals:
 
     frame(image RGB ndarray, frame index, seconds)   at most ~30 per second
     window(WindowResult, thumbnails {frame index: small RGB ndarray})
     metrics(EngineMetrics)
     error(str)                                       one line, for the notification banner
+    opened(duration seconds)                         files only, once the file is open
     finished()
 
-Files play at their own frame rate (a realtime file source), so the video looks
-like a player and windows are classified as the model keeps up; `start=` begins
-at a given second (seek). Pause holds the file where it is; for a camera it stops
-classifying and showing frames. `stop()` returns at once and the thread ends
-within about a second; `shutdown()` waits for it (the camera is released by the
-source's close()).
+Files play at their own frame rate (a realtime file source, so the view looks
+like a player and windows are classified as fast as the model keeps up) and can
+start at any second (seek). Thumbnails are made in the worker's threads while
+frames are read (a small resize of a frame already decoded), never in the GUI.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections import OrderedDict
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Signal
 
-log = logging.getLogger(__name__)
-
-FRAME_INTERVAL = 1 / 30  # seconds between frames sent to the GUI
 THUMB_HEIGHT = 96
+MAX_THUMBS = 900  # ~30 s of a 30 fps camera at 96 px: a few MB
 
 
-class StreamRun(QObject):
-    """One run of the engine over one source; lives in the stream thread."""
+class Thumbnails:
+    """Small copies of recent frames by frame index; filled by the source's reading thread."""
 
-    frame = Signal(object, int, float)
-    window = Signal(object, object)
-    metrics = Signal(object)
-    error = Signal(str)
-    opened = Signal(float)  # duration in seconds (0 for live sources), with the first frame
-    done = Signal()
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: OrderedDict[int, np.ndarray] = OrderedDict()
 
-    def __init__(self, source: str, classifier, options: dict) -> None:
-        super().__init__()
-        self.spec = source
-        self.classifier = classifier
-        self.options = dict(options)
-        self.cancel = threading.Event()
-        self.paused = threading.Event()
-        self.engine = None
-        self.source = None
-        self._announced = False
-        self._thumbs: OrderedDict[int, np.ndarray] = OrderedDict()
-        self._thumb_lock = threading.Lock()
-        self._last_frame = 0.0
-
-    def work(self) -> None:
-        import torch
-
-        from ..core.engine import SlidingWindowEngine
-        from ..core.errors import UMTError
-
-        try:
-            with torch.inference_mode():  # grad mode is per thread
-                start = float(self.options.pop("start", 0.0) or 0.0)
-                self.source = source = _make_source(self.spec, start, self.paused)
-                self.engine = SlidingWindowEngine(self.classifier, **self.options)
-                if self.paused.is_set():
-                    self.engine.pause()
-                if self.cancel.is_set():
-                    return
-                self.engine.run(source, on_window=self._on_window, on_frame=self._on_frame,
-                                on_metrics=self.metrics.emit, cancel=self.cancel)
-        except UMTError as e:
-            if not self.cancel.is_set():
-                self.error.emit(str(e))
-        except Exception as e:  # a bug: one line for the user, the traceback in the log
-            log.exception("live stream failed")
-            if not self.cancel.is_set():
-                self.error.emit(f"The live view stopped unexpectedly: {type(e).__name__}: {e}")
-        finally:
-            self.done.emit()
-
-    # engine callbacks (stream thread, or the engine's capture thread for on_frame)
-    def _on_frame(self, frame) -> None:
+    def add(self, index: int, image: np.ndarray) -> None:
         import cv2
 
-        if not self._announced:
-            self._announced = True
-            src = self.source
-            n, fps = getattr(src, "num_frames", None), getattr(src, "fps", None)
-            is_file = hasattr(src, "start_seconds")
-            self.opened.emit(float(n) / fps if is_file and n and fps else 0.0)
-        h, w = frame.image.shape[:2]
-        thumb = cv2.resize(frame.image, (max(1, int(w * THUMB_HEIGHT / h)), THUMB_HEIGHT),
-                           interpolation=cv2.INTER_AREA)
-        with self._thumb_lock:
-            self._thumbs[frame.index] = thumb
-            while len(self._thumbs) > 900:
-                self._thumbs.popitem(last=False)
-        if self.paused.is_set():
-            return  # a paused camera: keep the last picture on screen
-        now = time.monotonic()
-        if now - self._last_frame >= FRAME_INTERVAL:
-            self._last_frame = now
-            self.frame.emit(frame.image, int(frame.index), float(frame.timestamp))
+        h, w = image.shape[:2]
+        thumb = cv2.resize(image, (max(1, round(w * THUMB_HEIGHT / h)), THUMB_HEIGHT), interpolation=cv2.INTER_AREA)
+        with self._lock:
+            self._items[index] = thumb
+            while len(self._items) > MAX_THUMBS:
+                self._items.popitem(last=False)
 
-    def _on_window(self, result) -> None:
-        with self._thumb_lock:
-            thumbs = {i: self._thumbs[i] for i in result.frames if i in self._thumbs}
-        self.window.emit(result, thumbs)
+    def get(self, indices) -> dict[int, np.ndarray]:
+        with self._lock:
+            return {i: self._items[i] for i in indices if i in self._items}
 
 
-def _make_source(spec: str, start: float, paused: threading.Event):
-    from ..core.sources import FileSource, open_source
-
-    source = open_source(spec, realtime=True)
-    if isinstance(source, FileSource):
-        return PlayerFileSource(source.path, start=start, paused=paused)
-    return source
-
-
-def _player_class():
+def _player_file_source():
     from ..core.sources import FileSource
 
-    class _PlayerFileSource(FileSource):
-        """A realtime file that can start at a given second and hold still while paused."""
+    class PlayerFileSource(FileSource):
+        """A realtime file that starts at a given second and holds still while paused."""
 
-        def __init__(self, path, start: float = 0.0, paused: threading.Event | None = None) -> None:
+        def __init__(self, path, start: float = 0.0, paused: threading.Event | None = None,
+                     on_open=None) -> None:
             super().__init__(path, realtime=True)
             self.start_seconds = max(0.0, float(start))
             self.paused = paused or threading.Event()
+            self.on_open = on_open
 
         def _open(self) -> None:
             import cv2
@@ -146,8 +75,9 @@ def _player_class():
                     first = min(first, max(0, self.num_frames - 1))
                 self._cap.set(cv2.CAP_PROP_POS_FRAMES, first)
                 self._next_index = first
-                # Frame i is due at start + i / fps: shift the clock so `first` is due now.
-                self._start = time.monotonic() - first / self.fps
+                self._start = time.monotonic() - first / self.fps  # frame `first` is due now
+            if self.on_open is not None:
+                self.on_open(self.num_frames / self.fps if self.num_frames and self.fps else 0.0)
 
         def _read(self):
             if self.paused.is_set():
@@ -157,19 +87,30 @@ def _player_class():
                 self._start += time.monotonic() - held  # resume where it stopped
             return super()._read()
 
-    return _PlayerFileSource
+    return PlayerFileSource
 
 
-class _LazyPlayer:
-    def __call__(self, *args, **kwargs):
-        return _player_class()(*args, **kwargs)
+def make_source(spec: str, start: float, paused: threading.Event, thumbs: Thumbnails, on_open=None):
+    """The FrameSource for `spec`, with every frame read also saved as a thumbnail."""
+    from ..core.sources import FileSource, open_source
 
+    source = open_source(spec, realtime=True)
+    if isinstance(source, FileSource):
+        source = _player_file_source()(source.path, start=start, paused=paused, on_open=on_open)
+    read = source.read
 
-PlayerFileSource = _LazyPlayer()
+    def read_and_keep():
+        frame = read()
+        if frame is not None:
+            thumbs.add(frame.index, frame.image)
+        return frame
+
+    source.read = read_and_keep  # the engine reads through this, in the worker's threads
+    return source
 
 
 class LiveStream(QObject):
-    """GUI-side handle: start/stop/pause/resume/switch model of the current run."""
+    """GUI-side handle of the live view (see the module docstring)."""
 
     frame = Signal(object, int, float)
     window = Signal(object, object)
@@ -177,116 +118,113 @@ class LiveStream(QObject):
     error = Signal(str)
     opened = Signal(float)
     finished = Signal()
+    _opened_from_thread = Signal(object, float)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.thread: QThread | None = None
-        self.run: StreamRun | None = None
-        self._old: list[tuple[QThread, StreamRun]] = []  # stopped runs still winding down
-        self.duration: float = 0.0
+        self.worker = None
+        self._old: list = []  # stopped workers whose threads are still ending
+        self._paused = threading.Event()
+        self.thumbs = Thumbnails()
+        self.duration = 0.0
+        self._opened_from_thread.connect(self._on_opened)
 
     def start(self, source: str, classifier, *, start: float = 0.0, **options) -> None:
-        self.stop()
-        self.duration = 0.0
-        run = StreamRun(source, classifier, {**options, "start": start})
-        thread = QThread()
-        thread.setObjectName(f"live {source}")
-        run.moveToThread(thread)
-        thread.started.connect(run.work)
-        run.frame.connect(self._relay_frame)
-        run.window.connect(self._relay_window)
-        run.metrics.connect(self._relay_metrics)
-        run.error.connect(self._relay_error)
-        run.opened.connect(self._relay_opened)
-        run.done.connect(thread.quit)
-        run.done.connect(self._run_done)
-        thread.finished.connect(self._reap)
-        self.thread, self.run = thread, run
-        thread.start()
+        from .stream_worker import StreamWorker
 
-    # Signals of a replaced run are dropped here, so an old file never paints over a new one.
+        self.stop()
+        self._paused = threading.Event()
+        self.thumbs = Thumbnails()
+        self.duration = 0.0
+        worker = StreamWorker(classifier, realtime=True, parent=self, **options)
+        worker.frame.connect(self._relay_frame)
+        worker.prediction.connect(self._relay_prediction)
+        worker.metrics.connect(self._relay_metrics)
+        worker.error.connect(self._relay_error)
+        worker.finished.connect(self._relay_finished)
+        self.worker = worker
+        src = make_source(source, start, self._paused, self.thumbs,
+                          on_open=lambda d, w=worker: self._opened_from_thread.emit(w, d))
+        worker.start(src)
+
+    # Only the current worker's signals pass: an old run never paints over a new one.
     def _relay_frame(self, image, index, t) -> None:
-        if self.sender() is self.run:
+        if self.sender() is self.worker:
             self.frame.emit(image, index, t)
 
-    def _relay_window(self, result, thumbs) -> None:
-        if self.sender() is self.run:
-            self.window.emit(result, thumbs)
+    def _relay_prediction(self, result) -> None:
+        if self.sender() is self.worker:
+            self.window.emit(result, self.thumbs.get(result.frames))
 
     def _relay_metrics(self, m) -> None:
-        if self.sender() is self.run:
+        if self.sender() is self.worker:
             self.metrics.emit(m)
 
-    def _relay_opened(self, duration: float) -> None:
-        if self.sender() is self.run:
+    def _relay_error(self, text: str) -> None:
+        if self.sender() is self.worker:
+            self.error.emit(text)
+
+    def _relay_finished(self) -> None:
+        sender = self.sender()
+        for w in [w for w in self._old if not w.is_running()]:
+            self._old.remove(w)
+            w.deleteLater()
+        if sender is self.worker:
+            self.finished.emit()
+
+    def _on_opened(self, worker, duration: float) -> None:
+        if worker is self.worker:
             self.duration = duration
             self.opened.emit(duration)
 
-    def _relay_error(self, text) -> None:
-        if self.sender() is self.run:
-            self.error.emit(text)
-
-    def _run_done(self) -> None:
-        if self.sender() is self.run:
-            self.finished.emit()
-
-    def _reap(self) -> None:
-        for pair in list(self._old):
-            if pair[0].isFinished():
-                self._old.remove(pair)  # Python owns both; dropping them frees them
-        if self.thread is not None and self.thread.isFinished():
-            self.thread = self.run = None
-
+    # -- controls --------------------------------------------------------------
     def running(self) -> bool:
-        return self.thread is not None and self.thread.isRunning() and not self.run.cancel.is_set()
+        return self.worker is not None and self.worker.is_running()
 
     def paused(self) -> bool:
-        return self.run is not None and self.run.paused.is_set()
+        return self.worker is not None and self._paused.is_set()
 
     def pause(self) -> None:
-        if self.run is not None:
-            self.run.paused.set()
-            if self.run.engine is not None:
-                self.run.engine.pause()
+        if self.worker is not None:
+            self._paused.set()  # holds a file where it is
+            self.worker.pause()  # no windows meanwhile (cameras keep capturing)
 
     def resume(self) -> None:
-        if self.run is not None:
-            self.run.paused.clear()
-            if self.run.engine is not None:
-                self.run.engine.resume()
+        if self.worker is not None:
+            self._paused.clear()
+            self.worker.resume()
 
     def set_classifier(self, classifier) -> None:
         """Switch models without stopping: the engine uses it from the next window on."""
-        if self.run is not None:
-            self.run.classifier = classifier
-            if self.run.engine is not None:
-                self.run.engine.set_classifier(classifier)
+        if self.worker is not None:
+            self.worker.set_classifier(classifier)
+
+    @property
+    def engine(self):
+        return self.worker.engine if self.worker is not None else None
 
     def stop(self) -> None:
-        """Ask the current run to end; returns at once (the thread winds down by itself)."""
-        if self.run is None or self.thread is None:
-            self.thread = self.run = None
+        """Ask the current run to end; returns at once."""
+        if self.worker is None:
             return
-        self.run.cancel.set()
-        self.run.paused.clear()
-        if self.run.engine is not None:
-            self.run.engine.resume()
-        self._old.append((self.thread, self.run))
-        self.thread = self.run = None
+        self._paused.clear()  # a held file must read on to notice the stop
+        self.worker.stop()
+        self._old.append(self.worker)
+        self.worker = None
 
-    def threads(self) -> list[QThread]:
-        out = [t for t, _ in self._old]
-        if self.thread is not None:
-            out.append(self.thread)
-        return out
+    def threads(self) -> list:
+        workers = self._old + ([self.worker] if self.worker is not None else [])
+        return [t for w in workers for t in w._threads()]
 
     def shutdown(self, timeout: float = 10.0) -> bool:
-        """Stop and wait for every stream thread to finish (the window is closing)."""
+        """Stop and wait for every stream thread to end (the window is closing; releases the camera)."""
         self.stop()
-        ok = True
         deadline = time.monotonic() + timeout
-        for thread, _run in list(self._old):
-            remaining = max(0.0, deadline - time.monotonic())
-            ok = thread.wait(int(remaining * 1000)) and ok
-        self._reap()
+        ok = True
+        for worker in self._old:
+            for thread in worker._threads():
+                # quit() is thread-safe: the thread ends as soon as its run returns, even though
+                # this (GUI) thread is blocked here and cannot deliver a queued quit.
+                thread.quit()
+            ok = worker.wait(max(0, int((deadline - time.monotonic()) * 1000))) and ok
         return ok

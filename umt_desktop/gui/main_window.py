@@ -20,6 +20,7 @@ from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QImage, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -37,6 +38,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QSpinBox,
     QSplitter,
@@ -108,6 +110,7 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self._build_statusbar()
         self._restore_geometry()
+        self._refresh_model_box()
         self._update_actions()
         self._start_up()
 
@@ -167,6 +170,7 @@ class MainWindow(QMainWindow):
         self.whole_panel.empty_text = "Whole-video result of a file appears here"
         self.whole_header = QLabel("")
         self.whole_header.setObjectName("muted")
+        self.whole_header.setWordWrap(True)
         self.whole_progress = QProgressBar()
         self.whole_progress.setRange(0, 0)
         self.whole_progress.setMaximumHeight(6)
@@ -245,8 +249,14 @@ class MainWindow(QMainWindow):
         except ImportError:
             EvalPanel = None
         if EvalPanel is not None:
-            self.eval_panel = EvalPanel()
-            self.tabs.addTab(self.eval_panel, "Evaluate")
+            self.eval_panel = EvalPanel(notifier=self.notifier)
+            # In a scroll area, so the panel's own minimum size never forces a big window.
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QFrame.NoFrame)
+            scroll.setWidget(self.eval_panel)
+            self.eval_page = scroll
+            self.tabs.addTab(scroll, "Evaluate")
         self.tabs.tabBar().setVisible(self.tabs.count() > 1)
 
         central = QWidget()
@@ -394,12 +404,15 @@ class MainWindow(QMainWindow):
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
         tb.addWidget(spacer)
-        self.model_button = QToolButton()
-        self.model_button.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
-        self.model_button.setPopupMode(QToolButton.MenuButtonPopup)
-        self.model_button.setDefaultAction(self.models_action)
-        self.model_button.setMenu(self.model_list_menu)
-        tb.addWidget(self.model_button)
+        tb.addWidget(QLabel(" Model "))
+        self.model_box = QComboBox()
+        self.model_box.setMinimumContentsLength(18)
+        self.model_box.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.model_box.setToolTip("Active model (installed models and the checkpoint given on the command line)")
+        self.model_box.activated.connect(self._model_box_activated)
+        tb.addWidget(self.model_box)
+        tb.addAction(self.models_action)
+        tb.addSeparator()
         self.device_selector = DeviceSelector(self.settings["device"], self.settings["precision"])
         self.device_selector.changed.connect(self.set_device)
         tb.addWidget(self.device_selector)
@@ -476,6 +489,7 @@ class MainWindow(QMainWindow):
     def load_model(self, source: str) -> Job:
         """Load a model (name or checkpoint path) in the background; the current one stays until it is ready."""
         self.model_source = source
+        self._refresh_model_box()
         self.load_progress.setRange(0, 0)
         self.load_progress.setVisible(True)
         self.status_model.setText(f"Loading {Path(source).stem if Path(source).suffix else source}…")
@@ -564,9 +578,34 @@ class MainWindow(QMainWindow):
     def _models_changed(self) -> None:
         from ..core.zoo import ModelStore
 
+        self._refresh_model_box()
         installed = ModelStore().installed()
         if self.classifier is None and self.model_job is None and installed:
             self.load_model(DEFAULT_ZOO_MODEL if DEFAULT_ZOO_MODEL in installed else next(iter(installed)))
+
+    def _refresh_model_box(self) -> None:
+        from ..core.zoo import ModelStore
+
+        box = self.model_box
+        box.blockSignals(True)
+        box.clear()
+        names = list(ModelStore().installed())
+        current = self.model_source
+        for name in names:
+            box.addItem(name, name)
+        if current and current not in names:
+            box.addItem(Path(current).name if Path(current).suffix else current, current)
+        if not names and not current:
+            box.addItem("No model installed", "")
+        box.setCurrentIndex(max(0, box.findData(current)))
+        box.blockSignals(False)
+
+    def _model_box_activated(self, index: int) -> None:
+        source = self.model_box.itemData(index)
+        if source and source != self.model_source:
+            self.load_model(source)
+        elif not source:
+            self.show_model_manager()
 
     def _fill_model_menu(self) -> None:
         from ..core.zoo import ModelStore
@@ -818,7 +857,7 @@ class MainWindow(QMainWindow):
                                  f"frames {result.frames[0]}–{result.frames[-1]}")
         self.chart.add_window(result.smoothed_probs)
         self.timeline.add_entry(TimelineEntry((result.start + result.t) / 2, top.index, top.label, top.score,
-                                              result.confident))
+                                              result.confident, end=result.t))
         thumbs = thumbs or {}
         self.filmstrip.set_frames([(i, thumbs.get(i)) for i in result.frames])
         self.predictions_shown += 1
@@ -1041,7 +1080,7 @@ class MainWindow(QMainWindow):
         self.shutdown()
         if self.model_manager is not None:
             self.model_manager.close()
-        if self.eval_panel is not None and hasattr(self.eval_panel, "shutdown"):
+        if self.eval_panel is not None:
             self.eval_panel.shutdown()
         super().closeEvent(event)
 

@@ -51,7 +51,13 @@ class Job(QRunnable):
 
     # -- called from the work function (pool thread) -------------------------
     def progress(self, done: float, total: float | None = None, text: str = "") -> None:
-        self.signals.progress.emit(float(done), float(total or 0), text)
+        self._emit(self.signals.progress, float(done), float(total or 0), text)
+
+    def _emit(self, signal, *args) -> None:
+        try:
+            signal.emit(*args)
+        except RuntimeError:  # the receiver side is gone (application exiting): nothing to tell
+            pass
 
     def cancelled(self) -> bool:
         return self._cancel.is_set()
@@ -67,29 +73,29 @@ class Job(QRunnable):
         return self._done.wait(timeout)
 
     def run(self) -> None:  # pool thread
-        self.signals.started.emit()
+        self._emit(self.signals.started)
         try:
             self.value = self.fn(self, *self.args, **self.kwargs)
         except Cancelled:
-            self.signals.cancelled.emit()
+            self._emit(self.signals.cancelled)
         except UMTError as e:
             self.error_message = str(e)
-            self.signals.error.emit(self.error_message)
+            self._emit(self.signals.error, self.error_message)
         except MemoryError:
             self.error_message = f"{self.name}: out of memory"
-            self.signals.error.emit(self.error_message)
+            self._emit(self.signals.error, self.error_message)
         except Exception as e:  # a bug: say so in one line, keep the traceback in the log
             log.exception("%s failed", self.name)
             self.error_message = f"{self.name} failed unexpectedly: {type(e).__name__}: {e}"
-            self.signals.error.emit(self.error_message)
+            self._emit(self.signals.error, self.error_message)
         else:
             if self._cancel.is_set():
-                self.signals.cancelled.emit()
+                self._emit(self.signals.cancelled)
             else:
-                self.signals.result.emit(self.value)
+                self._emit(self.signals.result, self.value)
         finally:
             self._done.set()
-            self.signals.finished.emit()
+            self._emit(self.signals.finished)
 
 
 class JobRunner(QObject):

@@ -9,7 +9,8 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from . import class_colour
+# Distinct line colours by rank (class colours of neighbouring classes can look alike).
+LINE_COLOURS = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7"]
 
 
 class ScoreChart(QWidget):
@@ -84,19 +85,21 @@ class ScoreChart(QWidget):
             p.drawText(plot, Qt.AlignCenter | Qt.TextWordWrap, "Scores over recent windows")
             return
         data = np.stack(self.windows)
-        n = self.history
+        # The x axis grows with the history until it is full, so early windows are not squeezed.
+        n = min(self.history, max(len(data), 16))
         step = plot.width() / max(1, n - 1)
         x0 = plot.right() - (len(data) - 1) * step
+        colours = {cls: QColor(LINE_COLOURS[k % len(LINE_COLOURS)]) for k, cls in enumerate(leading)}
         for cls in reversed(leading):
             path = QPainterPath()
             for i, score in enumerate(data[:, cls]):
                 pt = QPointF(x0 + i * step, plot.bottom() - float(score) * plot.height())
                 path.moveTo(pt) if i == 0 else path.lineTo(pt)
-            p.setPen(QPen(class_colour(cls), 2.0))
+            p.setPen(QPen(colours[cls], 2.0))
             p.setBrush(Qt.NoBrush)
             p.drawPath(path)
             if len(data) == 1:
-                p.setBrush(class_colour(cls))
+                p.setBrush(colours[cls])
                 p.drawEllipse(QPointF(x0, plot.bottom() - float(data[0, cls]) * plot.height()), 2.5, 2.5)
         # Legend in two columns.
         col_w = (self.width() - axis_w) / 2
@@ -104,7 +107,7 @@ class ScoreChart(QWidget):
             x = axis_w + (k % 2) * col_w
             y = plot.bottom() + 8 + (k // 2) * (sfm.height() + 2)
             p.setPen(Qt.NoPen)
-            p.setBrush(class_colour(cls))
+            p.setBrush(colours[cls])
             p.drawRoundedRect(QRectF(x, y + sfm.height() / 2 - 4, 12, 8), 2, 2)
             p.setPen(text)
             name = self.labels[cls] if cls < len(self.labels) else f"class {cls}"

@@ -18,6 +18,7 @@ class TimelineEntry:
     label: str
     score: float
     confident: bool = True
+    end: float | None = None  # end of the window; the last segment stops here
 
 
 class Timeline(QWidget):
@@ -72,7 +73,10 @@ class Timeline(QWidget):
         n = len(self.entries)
         for i, e in enumerate(self.entries):
             start = 0.0 if i == 0 else (self.entries[i - 1].t + e.t) / 2
-            end = self.duration if i == n - 1 else (e.t + self.entries[i + 1].t) / 2
+            if i == n - 1:
+                end = min(self.duration, e.end) if e.end is not None else self.duration
+            else:
+                end = (e.t + self.entries[i + 1].t) / 2
             if out and out[-1][2].index == e.index and out[-1][2].confident == e.confident:
                 out[-1] = (out[-1][0], end, out[-1][2])
             else:
@@ -155,7 +159,10 @@ class Timeline(QWidget):
             x = track.left() + t * scale
             p.setPen(muted)
             p.drawLine(QPointF(x, track.bottom()), QPointF(x, track.bottom() + 3))
-            p.drawText(QRectF(x - 40, y, 80, fm.height() + 4), Qt.AlignHCenter | Qt.AlignBottom, format_time(t))
+            label = format_time(t)
+            tw = fm.horizontalAdvance(label) + 4
+            lx = min(max(x - tw / 2, 0.0), self.width() - tw)  # keep the end labels inside
+            p.drawText(QRectF(lx, y, tw, fm.height() + 4), Qt.AlignHCenter | Qt.AlignBottom, label)
             t += step
         # Playhead.
         x = track.left() + min(self.duration, max(0.0, self.position)) * scale
