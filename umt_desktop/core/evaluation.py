@@ -689,29 +689,29 @@ def measure_throughput(
     mode "full": decode workers feeding batched inference (what `eval` does);
     "decode": decoding and preprocessing only (no model, no checkpoint needed);
     "model": the model only, on the first video's views repeated for every video.
-    Returns {"mode", "videos", "views", "seconds", "videos_per_second", "views_per_second", "workers"}.
+    Returns {"mode", "videos", "views", "seconds", "videos_per_second", "views_per_second",
+    "startup_seconds" (until the first video came out: worker start-up), "steady_videos_per_second"
+    (after the first video; None in model mode or for one video), "workers"}.
     """
     from .classifier import load_classifier
-    from .labels import LabelSet
 
     if mode not in ("full", "decode", "model"):
         raise UMTError(f"unknown throughput mode {mode!r} (choose full, decode or model)")
     folder = KineticsFolder.open(root, ann)
     clf = None
+    items = folder.items  # decoding needs no labels
     if mode != "decode":
         if checkpoint is None:
             raise UMTError("a checkpoint is needed to time the model")
-        dev = rank_device(device, None)
-        clf = load_classifier(checkpoint, device=dev, precision=precision, labels=labels, reader=reader)
+        clf = load_classifier(checkpoint, device=device, precision=precision, labels=labels, reader=reader)
         clf.batch_size = batch_size or (48 if clf.device.type == "cuda" else 12)
-        label_set = clf.labels
-    else:
-        # Any label set that accepts every item: decoding does not need labels.
-        label_set = LabelSet("any", tuple(sorted({it.label or "" for it in folder.items})))
-    items = folder.items if mode == "decode" else folder.labelled(label_set)[0]
+        items = folder.labelled(clf.labels)[0]
     items = sorted(items, key=lambda it: it.id)[: limit or None]
+    if not items:
+        raise DatasetError(f"no videos to time in {root}")
     jobs = [(i, str(it.path)) for i, it in enumerate(items)]
     n_views = 0
+    first_at = None  # when the first video came out of the pipeline (worker start-up before it)
     t0 = time.perf_counter()
     if mode == "model":
         first = decode_views(jobs[0][1], views, reader)
@@ -728,6 +728,8 @@ def measure_throughput(
     else:
         pending: list[np.ndarray] = []
         for d in decode_stream(jobs, views, reader, workers):
+            if first_at is None:
+                first_at = time.perf_counter()
             if d.views is None:
                 continue
             n_views += len(d.views)
@@ -740,7 +742,9 @@ def measure_throughput(
         if clf is not None and pending:
             clf.predict_views(np.concatenate(pending))
             _sync(clf)
-    seconds = time.perf_counter() - t0
+    end = time.perf_counter()
+    seconds = end - t0
+    steady = (len(jobs) - 1) / (end - first_at) if first_at is not None and len(jobs) > 1 and end > first_at else None
     return {
         "mode": mode,
         "videos": len(jobs),
@@ -748,6 +752,8 @@ def measure_throughput(
         "seconds": seconds,
         "videos_per_second": len(jobs) / seconds if seconds > 0 else 0.0,
         "views_per_second": n_views / seconds if seconds > 0 else 0.0,
+        "startup_seconds": (first_at - t0) if first_at is not None else 0.0,
+        "steady_videos_per_second": steady,  # after the first video: without worker start-up
         "workers": workers,
     }
 

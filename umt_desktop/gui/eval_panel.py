@@ -226,9 +226,11 @@ class EvalWorker(QObject):
             proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
             run_id = self.resume
             with History() as history:
+                interrupted = False
                 while proc.poll() is None:
-                    if self._stop:
+                    if self._stop and not interrupted:
                         proc.send_signal(signal.SIGINT)  # torchrun stops every rank; the run stays resumable
+                        interrupted = True
                     if run_id is None:
                         recent = [r for r in history.runs(5) if r.created >= began - 1]
                         if recent:
