@@ -421,6 +421,13 @@ class EvalPanel(QWidget):
         if gpus > 1:
             self.device_combo.addItem(f"all {gpus} GPUs (torchrun)", ALL_GPUS)
 
+    def showEvent(self, event) -> None:
+        # Models may have been installed and runs made elsewhere since the tab was last shown.
+        if not self.is_running():
+            self.refresh_models()
+            self.refresh_history()
+        super().showEvent(event)
+
     # -- configuration ------------------------------------------------------------------
     def refresh_models(self) -> None:
         """Installed zoo models (checkable), keeping files added by hand and the checked state."""
