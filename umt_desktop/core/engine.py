@@ -421,13 +421,14 @@ class SlidingWindowEngine:
         # Frames older than span + stride behind the newest are never needed again.
         buffer = FrameBuffer(self.max_frames, keep_seconds=self.span + self.stride)
         failure: list[BaseException] = []
+        halt = threading.Event()  # ends the capture thread; the caller's cancel event is left alone
 
         def capture() -> None:
             end = None
             try:
                 source.open()
                 last = None
-                while not stop.is_set():
+                while not (stop.is_set() or halt.is_set()):
                     frame = source.read()
                     if frame is None:
                         break
@@ -435,7 +436,7 @@ class SlidingWindowEngine:
                     buffer.push(frame)
                     if on_frame is not None:
                         on_frame(frame)
-                if last is not None and not stop.is_set() and source.fps:
+                if last is not None and not (stop.is_set() or halt.is_set()) and source.fps:
                     end = last.timestamp + 1.0 / source.fps
             except SourceError as e:
                 failure.append(e)
@@ -474,7 +475,7 @@ class SlidingWindowEngine:
                 k_next = newest + 1
         finally:
             user_stop = stop.is_set()
-            stop.set()
+            halt.set()
             source.close()  # safe while the capture thread is reading: it releases after the read
             if thread.is_alive() or thread.ident is not None:
                 thread.join(timeout=1.0)
