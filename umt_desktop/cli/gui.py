@@ -145,6 +145,12 @@ def _run_screenshot(args) -> int:
         if not outcome.get("armed"):
             window.close()
 
+    def stream_ended() -> None:
+        # The source ended or failed before any window: nothing more will come.
+        if not outcome.get("armed") and window.predictions_shown == 0:
+            QTimer.singleShot(500, give_up)
+
+    window.live.finished.connect(stream_ended)
     QTimer.singleShot(int(args.timeout * 1000), give_up)
     app.exec()
     if outcome["code"] != 0:

@@ -11,9 +11,9 @@ parameters are fixed per worker) and re-emits its signals:
     opened(duration seconds)                         files only, once the file is open
     finished()
 
-Files play at their own frame rate (a realtime file source, so the view looks
-like a player and windows are classified as fast as the model keeps up) and can
-start at any second (seek). Thumbnails are made in the worker's threads while
+Files play at their own frame rate (or slower, when the model cannot keep up),
+every window of a file is classified (a complete timeline), and a file can start
+at any second (seek). Cameras and streams are live: the newest window wins. Thumbnails are made in the worker's threads while
 frames are read (a small resize of a frame already decoded), never in the GUI.
 """
 
@@ -56,11 +56,18 @@ def _player_file_source():
     from ..core.sources import FileSource
 
     class PlayerFileSource(FileSource):
-        """A realtime file that starts at a given second and holds still while paused."""
+        """A file played at its frame rate that starts at a given second and holds still while paused.
+
+        It is not a live source for the engine: every window is computed (a complete
+        timeline, a closing window for clips shorter than the span). When the model
+        is slower than real time the clock slides, so playback slows down smoothly
+        instead of jumping ahead.
+        """
 
         def __init__(self, path, start: float = 0.0, paused: threading.Event | None = None,
                      on_open=None) -> None:
             super().__init__(path, realtime=True)
+            self.live = False
             self.start_seconds = max(0.0, float(start))
             self.paused = paused or threading.Event()
             self.on_open = on_open
@@ -85,27 +92,48 @@ def _player_file_source():
                 while self.paused.is_set() and not self._closed:
                     time.sleep(0.02)
                 self._start += time.monotonic() - held  # resume where it stopped
+            if self.fps:
+                due = self._start + self._next_index / self.fps
+                late = time.monotonic() - due
+                if late > 0.1:
+                    self._start += late  # behind (slow model): play on from here, do not rush
             return super()._read()
 
     return PlayerFileSource
 
 
-def make_source(spec: str, start: float, paused: threading.Event, thumbs: Thumbnails, on_open=None):
-    """The FrameSource for `spec`, with every frame read also saved as a thumbnail."""
+def make_source(spec: str, start: float, paused: threading.Event, thumbs: Thumbnails, on_open=None,
+                errors: list | None = None):
+    """The FrameSource for `spec`; every frame read is also kept as a thumbnail, and a
+    failure to open or read is recorded in `errors` (so the window can always say why a run ended)."""
+    from ..core.errors import UMTError
     from ..core.sources import FileSource, open_source
 
     source = open_source(spec, realtime=True)
     if isinstance(source, FileSource):
         source = _player_file_source()(source.path, start=start, paused=paused, on_open=on_open)
-    read = source.read
+    errors = errors if errors is not None else []
+    open_, read = source.open, source.read
+
+    def open_and_record():
+        try:
+            return open_()
+        except UMTError as e:
+            errors.append(str(e))
+            raise
 
     def read_and_keep():
-        frame = read()
+        try:
+            frame = read()
+        except UMTError as e:
+            errors.append(str(e))
+            raise
         if frame is not None:
             thumbs.add(frame.index, frame.image)
         return frame
 
-    source.read = read_and_keep  # the engine reads through this, in the worker's threads
+    # The engine calls these in the worker's threads.
+    source.open, source.read = open_and_record, read_and_keep
     return source
 
 
@@ -127,6 +155,8 @@ class LiveStream(QObject):
         self._paused = threading.Event()
         self.thumbs = Thumbnails()
         self.duration = 0.0
+        self._errors: list[str] = []
+        self._error_shown = False
         self._opened_from_thread.connect(self._on_opened)
 
     def start(self, source: str, classifier, *, start: float = 0.0, **options) -> None:
@@ -143,8 +173,10 @@ class LiveStream(QObject):
         worker.error.connect(self._relay_error)
         worker.finished.connect(self._relay_finished)
         self.worker = worker
+        self._errors: list[str] = []
+        self._error_shown = False
         src = make_source(source, start, self._paused, self.thumbs,
-                          on_open=lambda d, w=worker: self._opened_from_thread.emit(w, d))
+                          on_open=lambda d, w=worker: self._opened_from_thread.emit(w, d), errors=self._errors)
         worker.start(src)
 
     # Only the current worker's signals pass: an old run never paints over a new one.
@@ -162,6 +194,7 @@ class LiveStream(QObject):
 
     def _relay_error(self, text: str) -> None:
         if self.sender() is self.worker:
+            self._error_shown = True
             self.error.emit(text)
 
     def _relay_finished(self) -> None:
@@ -170,6 +203,9 @@ class LiveStream(QObject):
             self._old.remove(w)
             w.deleteLater()
         if sender is self.worker:
+            if self._errors and not self._error_shown:
+                self._error_shown = True
+                self.error.emit(self._errors[0])  # the source failed; the worker did not say so
             self.finished.emit()
 
     def _on_opened(self, worker, duration: float) -> None:
