@@ -111,7 +111,7 @@ class MainWindow(QMainWindow):
         self._build_statusbar()
         self._restore_geometry()
         self._refresh_model_box()
-        self._update_actions()
+        self._set_playing(False)
         self._start_up()
 
     # ------------------------------------------------------------------ layout
@@ -220,17 +220,28 @@ class MainWindow(QMainWindow):
         rv = QVBoxLayout(right)
         rv.setContentsMargins(0, 0, 0, 0)
         rv.setSpacing(8)
+        self.result_boxes = [live_box, whole_box, chart_box]
         rv.addWidget(self.no_model_box)
         rv.addWidget(live_box)
         rv.addWidget(whole_box)
         rv.addWidget(chart_box, 1)
         rv.addWidget(self.playlist_box)
-        right.setMinimumWidth(300)
-        right.setMaximumWidth(520)
+        self._right_filler = QWidget()  # takes the chart's room while there is no model
+        self._right_filler.setVisible(False)
+        rv.addWidget(self._right_filler, 1)
+        # Scrollable, so small screens (1366x768) still fit the window.
+        right_scroll = QScrollArea()
+        right_scroll.setWidgetResizable(True)
+        right_scroll.setFrameShape(QFrame.NoFrame)
+        right_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        right_scroll.setWidget(right)
+        right_scroll.setMinimumWidth(310)
+        right_scroll.setMaximumWidth(540)
+        right.setMinimumWidth(290)
 
         self.splitter = QSplitter(Qt.Horizontal)
         self.splitter.addWidget(left)
-        self.splitter.addWidget(right)
+        self.splitter.addWidget(right_scroll)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
@@ -272,7 +283,8 @@ class MainWindow(QMainWindow):
             "QGroupBox::title { subcontrol-origin: margin; left: 10px; padding: 0 4px; }"
             "QLabel#muted { color: palette(mid); }"
             "QLabel#section { font-weight: 600; }"
-            "QStatusBar QLabel { padding: 0 8px; }"
+            "QStatusBar QLabel { padding: 0 10px; border-left: 1px solid palette(mid); }"
+            "QStatusBar QLabel:first-child { border-left: none; }"
         )
 
     def _build_live(self) -> None:
@@ -436,11 +448,11 @@ class MainWindow(QMainWindow):
                           self.status_fps: "Windows classified per second",
                           self.status_latency: "Capture-to-result latency and model time of the last window",
                           self.status_dropped: "Windows skipped because the model was busy"}[w])
+        for w in (self.status_device, self.status_fps, self.status_latency, self.status_dropped):
+            w.setVisible(False)  # shown once they have something to say
         sb.addWidget(self.load_progress)
         sb.addPermanentWidget(self.status_model)
-        sb.addPermanentWidget(_vline())
         sb.addPermanentWidget(self.status_device)
-        sb.addPermanentWidget(_vline())
         sb.addPermanentWidget(self.status_fps)
         sb.addPermanentWidget(self.status_latency)
         sb.addPermanentWidget(self.status_dropped)
@@ -472,9 +484,15 @@ class MainWindow(QMainWindow):
             return DEFAULT_ZOO_MODEL if DEFAULT_ZOO_MODEL in installed else next(iter(installed))
         return ""
 
+    def _set_no_model(self, missing: bool) -> None:
+        self.no_model_box.setVisible(missing)
+        for box in self.result_boxes:
+            box.setVisible(not missing)
+        self._right_filler.setVisible(missing)
+
     def _show_no_model(self) -> None:
         self.classifier = None
-        self.no_model_box.setVisible(True)
+        self._set_no_model(True)
         self.status_model.setText("No model")
         self.video.set_placeholder(
             "No model installed",
@@ -513,11 +531,11 @@ class MainWindow(QMainWindow):
         if job is not self.model_job or self._closing:
             return  # a newer request replaced this one
         self.classifier = classifier
-        self.no_model_box.setVisible(False)
+        self._set_no_model(False)
         self.settings["model"] = self.model_source
         self.status_model.setText(f"{classifier.name} · {len(classifier.labels)} classes")
         self.status_model.setToolTip(f"{classifier.name}\n{classifier.model.config.name}")
-        self.status_device.setText(classifier.runtime.label)
+        _status(self.status_device, classifier.runtime.label)
         self.chart.set_labels(classifier.labels.names)
         self.video.set_placeholder("Drop a video here", "or press Ctrl+O to open one, or pick a camera")
         self.statusBar().showMessage(f"{classifier.name} ready", 4000)
@@ -535,7 +553,7 @@ class MainWindow(QMainWindow):
 
     def _model_failed(self, message: str) -> None:
         if self.classifier is None:
-            self.no_model_box.setVisible(True)
+            self._set_no_model(True)
             self.status_model.setText("No model")
 
     def _model_job_done(self, job: Job) -> None:
@@ -868,9 +886,9 @@ class MainWindow(QMainWindow):
             self._set_playing(False)
 
     def _on_metrics(self, m) -> None:
-        self.status_fps.setText(f"{m.windows_per_second:.1f} windows/s")
-        self.status_latency.setText(f"latency {m.latency_ms:.0f} ms · model {m.inference_ms:.0f} ms")
-        self.status_dropped.setText(f"dropped {m.dropped}" if m.dropped else "")
+        _status(self.status_fps, f"{m.windows_per_second:.1f} windows/s")
+        _status(self.status_latency, f"latency {m.latency_ms:.0f} ms · model {m.inference_ms:.0f} ms")
+        _status(self.status_dropped, f"dropped {m.dropped}" if m.dropped else "")
 
     def _on_stream_error(self, message: str) -> None:
         self.notifier.error(message)
@@ -1139,6 +1157,11 @@ def _section_label(text: str) -> QLabel:
     label = QLabel(text)
     label.setObjectName("section")
     return label
+
+
+def _status(label: QLabel, text: str) -> None:
+    label.setText(text)
+    label.setVisible(bool(text))
 
 
 def _vline() -> QFrame:
