@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QImage, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QImage, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -53,7 +53,7 @@ from PySide6.QtWidgets import (
 from ..core.settings import Settings
 from ..core.video import VIDEO_EXTENSIONS, is_video_path
 from .notifications import NotificationBanner, Notifier
-from .widgets import format_time
+from .widgets import format_time, glyph_icon
 from .widgets.device_selector import DeviceSelector
 from .widgets.filmstrip import Filmstrip
 from .widgets.model_manager import ModelManagerDialog
@@ -847,8 +847,9 @@ class MainWindow(QMainWindow):
             self._step_pending = True
 
     def _set_playing(self, playing: bool) -> None:
-        style = self.style()
-        self.play_action.setIcon(style.standardIcon(QStyle.SP_MediaPause if playing else QStyle.SP_MediaPlay))
+        colour = self.palette().color(QPalette.WindowText)
+        self.play_action.setIcon(glyph_icon("pause" if playing else "play", colour))
+        self.step_action.setIcon(glyph_icon("step", colour))
         self.play_action.setText("&Pause" if playing else "&Play")
         self._update_actions()
 
@@ -1036,6 +1037,7 @@ class MainWindow(QMainWindow):
 
         self.settings["theme"] = theme
         apply_theme(QApplication.instance(), theme)
+        self._set_playing(self.live.running() and not self.live.paused())
 
     def show_about(self) -> None:
         from .. import __version__

@@ -40,3 +40,27 @@ def _cuda_names() -> list[str]:
         return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
     except Exception:  # a broken driver must not stop the window from opening
         return []
+
+
+def glyph_icon(kind: str, colour: QColor, size: int = 64):
+    """A crisp transport icon ('play', 'pause', 'step') in `colour`, readable on light and dark themes."""
+    from PySide6.QtCore import QPointF, QRectF, Qt
+    from PySide6.QtGui import QIcon, QPainter, QPixmap, QPolygonF
+
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.transparent)
+    p = QPainter(pixmap)
+    p.setRenderHint(QPainter.Antialiasing)
+    p.setPen(Qt.NoPen)
+    p.setBrush(colour)
+    s = size
+    if kind == "play":
+        p.drawPolygon(QPolygonF([QPointF(s * 0.28, s * 0.18), QPointF(s * 0.28, s * 0.82), QPointF(s * 0.82, s * 0.5)]))
+    elif kind == "pause":
+        p.drawRoundedRect(QRectF(s * 0.24, s * 0.18, s * 0.17, s * 0.64), s * 0.04, s * 0.04)
+        p.drawRoundedRect(QRectF(s * 0.59, s * 0.18, s * 0.17, s * 0.64), s * 0.04, s * 0.04)
+    elif kind == "step":
+        p.drawPolygon(QPolygonF([QPointF(s * 0.2, s * 0.2), QPointF(s * 0.2, s * 0.8), QPointF(s * 0.62, s * 0.5)]))
+        p.drawRoundedRect(QRectF(s * 0.66, s * 0.2, s * 0.13, s * 0.6), s * 0.03, s * 0.03)
+    p.end()
+    return QIcon(pixmap)

@@ -117,7 +117,7 @@ class ModelManagerDialog(QDialog):
         bottom.addWidget(self.folder_label, 1)
         bottom.addWidget(close)
         layout.addLayout(bottom)
-        self.resize(900, 380)
+        self.resize(980, 520)
         self.refresh()
 
     # -- table ---------------------------------------------------------------

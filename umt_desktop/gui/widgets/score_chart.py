@@ -69,7 +69,8 @@ class ScoreChart(QWidget):
         leading = self.leading()
         legend_h = (sfm.height() + 2) * max(1, (len(leading) + 1) // 2)
         axis_w = sfm.horizontalAdvance("100%") + 6
-        plot = QRectF(axis_w, 4, self.width() - axis_w - 6, self.height() - legend_h - 12)
+        top = sfm.height() / 2 + 2  # room for the 100% label
+        plot = QRectF(axis_w, top, self.width() - axis_w - 6, self.height() - legend_h - 10 - top)
         grid = QColor(pal.color(QPalette.Mid))
         grid.setAlpha(80)
         for frac in (0.0, 0.25, 0.5, 0.75, 1.0):
