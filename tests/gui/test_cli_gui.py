@@ -47,3 +47,26 @@ def test_no_prediction_in_time_exits_1(tmp_path, tiny_checkpoint):
     assert proc.returncode == 1
     assert "broken.mp4" in proc.stderr.strip().splitlines()[-1]
     assert not (tmp_path / "x.png").exists()
+
+
+def test_eval_panel_headless_capture(tmp_path, tiny_checkpoint):
+    from videos import write_video
+
+    root = tmp_path / "kinetics"
+    for k, name in enumerate(["abseiling", "air drumming"]):
+        (root / name).mkdir(parents=True)
+        write_video(root / name / f"v{k}.mp4", frames=24, seed=k)
+    png = tmp_path / "eval.png"
+    proc = _gui("--eval", root, "--checkpoint", tiny_checkpoint, "--device", "cpu", "--screenshot", png,
+                "--size", "1100x760")
+    assert proc.returncode == 0, proc.stderr
+    image = QImage(str(png))
+    assert (image.width(), image.height()) == (1100, 760)
+
+
+def test_eval_of_a_missing_folder_fails_cleanly(tmp_path, tiny_checkpoint):
+    proc = _gui("--eval", tmp_path / "nowhere", "--checkpoint", tiny_checkpoint, "--screenshot", tmp_path / "e.png",
+                timeout=120)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith("umt-desktop: error: ")
