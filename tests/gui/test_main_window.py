@@ -182,3 +182,29 @@ def test_close_stops_every_thread_and_saves_settings(qtbot, make_window, make_vi
     qtbot.addWidget(again)
     assert (again.width(), again.height()) == size
     again.close()
+
+
+def test_a_missing_camera_is_a_message_and_leaves_no_thread(qtbot, make_window):
+    w = make_window()
+    assert w.open_sources(["camera:57"])
+    qtbot.waitUntil(lambda: w.notifier.last("error") is not None, timeout=30000)
+    assert "camera" in w.notifier.last("error").text.lower()
+    qtbot.waitUntil(lambda: not w.live.running(), timeout=10000)
+    assert not w.whole_box.isEnabled() and not w.timeline.isVisible()  # live sources have no 4x3 or timeline
+    assert w.play_action.text() == "&Play"
+
+
+def test_theme_switch_and_recent_menu(qtbot, make_window, make_video):
+    from PySide6.QtGui import QPalette
+
+    w = make_window()
+    video = make_video()
+    w.open_sources([str(video)])
+    w.set_theme("dark")
+    qtbot.waitUntil(lambda: w.palette().color(QPalette.Window).lightness() < 80, timeout=5000)
+    assert w.settings["theme"] == "dark"
+    w.set_theme("light")
+    qtbot.waitUntil(lambda: w.palette().color(QPalette.Window).lightness() > 200, timeout=5000)
+    w._fill_recent_menu()
+    texts = [a.text() for a in w.recent_menu.actions()]
+    assert any(video.name in t for t in texts)
