@@ -12,12 +12,11 @@ import base64
 import csv
 import json
 import time
-from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QImage, QKeySequence, QPalette
+from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -35,7 +34,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
-    QMenu,
     QProgressBar,
     QPushButton,
     QScrollArea,
@@ -64,7 +62,6 @@ from .widgets.video_view import VideoView
 from .workers import Job, JobRunner, classify_video, list_cameras, load_model
 
 DEFAULT_ZOO_MODEL = "umt-base-p16-res224_kinetics710-pre-ft_u8_k400-rgb"
-THUMBNAIL_HEIGHT = 96
 MAX_RESULTS = 20000  # windows kept for export of a long live session
 
 
