@@ -70,3 +70,16 @@ def test_eval_of_a_missing_folder_fails_cleanly(tmp_path, tiny_checkpoint):
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines()[-1].startswith("umt-desktop: error: ")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X11/Wayland display variables")
+def test_without_a_display_the_window_says_so_and_captures_still_work(tmp_path, tiny_checkpoint, make_video):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    cmd = [sys.executable, "-m", "umt_desktop", "gui"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
+    assert proc.returncode == 1 and "no display found" in proc.stderr
+    png = tmp_path / "shot.png"
+    proc = subprocess.run([*cmd, str(make_video()), "--checkpoint", str(tiny_checkpoint), "--screenshot", str(png)],
+                          capture_output=True, text=True, timeout=240, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert png.exists()

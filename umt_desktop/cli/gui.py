@@ -57,9 +57,28 @@ def _size(text: str) -> tuple[int, int]:
     raise SystemExit(f"umt-desktop gui: error: --size wants WIDTHxHEIGHT, got {text!r}")
 
 
+def _prepare_display(headless: bool) -> None:
+    """Captures need no screen: use Qt's offscreen platform when there is none.
+    An interactive window without a screen is a clear error instead of a Qt abort."""
+    import os
+
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return
+    if headless:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        return
+    from ..core.errors import UMTError
+
+    raise UMTError("no display found (DISPLAY is not set); run it in a desktop session, "
+                   "or use --screenshot PNG for a headless capture")
+
+
 def run(args) -> int:
     from ..core.errors import UMTError
 
+    _prepare_display(headless=bool(args.screenshot))
     if args.checkpoint and not args.eval and len(args.checkpoint) > 1:
         raise UMTError("give one --checkpoint (several are for --eval)")
     if args.eval:

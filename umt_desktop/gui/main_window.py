@@ -897,7 +897,8 @@ class MainWindow(QMainWindow):
         if self._closing:
             return
         if self.source and not is_stream_spec(self.source) and self.playlist_index + 1 < len(self.playlist):
-            QTimer.singleShot(800, self.play_next)
+            generation = self._generation
+            QTimer.singleShot(800, lambda: self.play_next() if generation == self._generation else None)
 
     # ------------------------------------------------------ whole-video 4x3
     def classify_whole_video(self) -> Job | None:
