@@ -188,6 +188,12 @@ def test_install_script_round_trip(bundle, tmp_path):
     lib = prefix / "lib" / NAME
     entry = (prefix / "share" / "applications" / f"{NAME}.desktop").read_text()
     assert f"Exec={lib}/{NAME} gui %f" in entry
+    if shutil.which("desktop-file-validate"):
+        check = subprocess.run(["desktop-file-validate", str(prefix / "share" / "applications" / f"{NAME}.desktop")],
+                               capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
+    if any((ROOT / "resources" / "icons").glob("*.svg")):
+        assert (prefix / "share" / "icons" / "hicolor" / "256x256" / "apps" / f"{NAME}.png").is_file()
     # Through the symlink in bin/, as a shell or the desktop starts it.
     version = subprocess.run([str(prefix / "bin" / NAME), "--version"], capture_output=True, text=True, timeout=120)
     assert version.returncode == 0, version.stderr

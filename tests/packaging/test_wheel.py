@@ -12,6 +12,7 @@ import importlib.util
 import json
 import os
 import shutil
+import site
 import subprocess
 import sys
 import sysconfig
@@ -61,9 +62,15 @@ def wheel(tmp_path_factory) -> Path:
 
 
 def _dependency_paths() -> list[str]:
-    """site-packages folders of the running environment, minus the checkout."""
-    paths = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
-    return [p for p in sorted(paths) if Path(p).is_dir() and Path(p).resolve() != ROOT]
+    """site-packages folders of the running environment (venv, system or user), minus the checkout."""
+    candidates = [sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"], *site.getsitepackages()]
+    if site.ENABLE_USER_SITE:
+        candidates.append(site.getusersitepackages())
+    paths = []
+    for p in candidates:
+        if p not in paths and Path(p).is_dir() and Path(p).resolve() != ROOT:
+            paths.append(p)
+    return paths
 
 
 class Env:
