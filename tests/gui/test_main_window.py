@@ -208,3 +208,21 @@ def test_theme_switch_and_recent_menu(qtbot, make_window, make_video):
     w._fill_recent_menu()
     texts = [a.text() for a in w.recent_menu.actions()]
     assert any(video.name in t for t in texts)
+
+
+def test_new_window_settings_restart_the_stream_where_it_is(qtbot, make_window, make_video):
+    w = make_window()
+    w.open_sources([str(make_video("long.mp4", frames=240))])
+    qtbot.waitUntil(lambda: any(r.t >= 3.0 for r in w.results), timeout=60000)
+    position = w.timeline.position
+    w.apply_window_settings({"span": 2.0, "stride": 0.5, "smoothing": "off", "threshold": 0.1, "topk": 3})
+    assert w.live.engine.span == 2.0 and w.live.engine.stride == 0.5
+    n = len(w.results)
+    qtbot.waitUntil(lambda: len(w.results) > n, timeout=60000)
+    new = w.results[n]
+    assert new.frames[0] >= int((position - 2.0) * 24) - 1 > 0  # resumed where it was, not from the start
+    assert len(new.smoothed) == 3 and len(w.live_panel.rows) == 3
+    np.testing.assert_allclose(new.smoothed_probs, new.probs)  # smoothing off
+    assert Settings.load()["span"] != 2.0  # saved on close, not before
+    with pytest.raises(ValueError):
+        w.apply_window_settings({"smoothing": "sometimes"})

@@ -1024,11 +1024,18 @@ class MainWindow(QMainWindow):
     def show_window_settings(self) -> None:
         dialog = WindowSettingsDialog(self.settings, self)
         if dialog.exec() == QDialog.Accepted:
-            dialog.apply()
-            self.live_panel.set_k(self.settings["topk"])
-            self.whole_panel.set_k(self.settings["topk"])
-            if self.live.running() and self.source:
-                self._start_stream(self.source)  # new window parameters take effect from a fresh start
+            self.apply_window_settings(dialog.values())
+
+    def apply_window_settings(self, values: dict) -> None:
+        """New span/stride/smoothing/threshold/top-k; a running file restarts where it is."""
+        for key, value in values.items():
+            self.settings[key] = value  # validated by Settings (raises on a bad value)
+        self.live_panel.set_k(self.settings["topk"])
+        self.whole_panel.set_k(self.settings["topk"])
+        if self.live.running() and self.source:
+            here = 0.0 if is_stream_spec(self.source) else max(0.0, self.timeline.position - self.settings["span"])
+            self.chart.clear()
+            self._start_stream(self.source, start=here)
 
     def set_theme(self, theme: str) -> None:
         from .app import apply_theme
@@ -1072,9 +1079,16 @@ class MainWindow(QMainWindow):
                 restored = False
         if not restored:
             self.resize(1280, 800)
+        state = self.settings["window_state"]
+        if state:
+            try:
+                self.restoreState(QByteArray(base64.b64decode(state)))
+            except (ValueError, TypeError):
+                pass
 
     def save_settings(self) -> None:
         self.settings["geometry"] = base64.b64encode(bytes(self.saveGeometry())).decode("ascii")
+        self.settings["window_state"] = base64.b64encode(bytes(self.saveState())).decode("ascii")
         self.settings["device"] = self.device_selector.device()
         self.settings["precision"] = self.device_selector.precision()
         try:
@@ -1145,12 +1159,14 @@ class WindowSettingsDialog(QDialog):
             return
         self.accept()
 
-    def apply(self) -> None:
-        self.settings["span"] = self.span.value()
-        self.settings["stride"] = self.stride.value()
-        self.settings["smoothing"] = self.smoothing.text().strip().lower()
-        self.settings["threshold"] = self.threshold.value()
-        self.settings["topk"] = self.topk.value()
+    def values(self) -> dict:
+        return {
+            "span": self.span.value(),
+            "stride": self.stride.value(),
+            "smoothing": self.smoothing.text().strip().lower(),
+            "threshold": self.threshold.value(),
+            "topk": self.topk.value(),
+        }
 
 
 def _section_label(text: str) -> QLabel:
