@@ -711,7 +711,7 @@ class MainWindow(QMainWindow):
         self.filmstrip.clear()
         self.chart.clear()
         self.video.clear()
-        self.live_panel.clear("Waiting for the first window…")
+        self.live_panel.clear(f"First window after {self.settings['span']:g} s of video…")
         self.live_header.setText("")
         self.whole_panel.clear("Whole-video result of a file appears here")
         self.whole_header.setText("")
