@@ -83,3 +83,8 @@ def test_without_a_display_the_window_says_so_and_captures_still_work(tmp_path, 
                           capture_output=True, text=True, timeout=240, env=env)
     assert proc.returncode == 0, proc.stderr
     assert png.exists()
+
+
+def test_exit_after_closes_the_window():
+    proc = _gui("--exit-after", "1", timeout=120)
+    assert proc.returncode == 0, proc.stderr

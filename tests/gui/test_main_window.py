@@ -226,3 +226,20 @@ def test_new_window_settings_restart_the_stream_where_it_is(qtbot, make_window, 
     assert Settings.load()["span"] != 2.0  # saved on close, not before
     with pytest.raises(ValueError):
         w.apply_window_settings({"smoothing": "sometimes"})
+
+
+def test_dropping_a_folder_queues_its_videos(qtbot, make_window, make_video, drop, tmp_path):
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    from videos import write_video
+
+    b = write_video(folder / "b.mp4", frames=24)
+    a = write_video(folder / "a.avi", frames=24)
+    (folder / "readme.txt").write_text("x")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    w = make_window()
+    drop(w, [empty])
+    assert w.source is None and "empty is a folder without videos" in w.notifier.last("error").text
+    drop(w, [folder])
+    assert w.playlist == [str(a), str(b)] and w.source == str(a)

@@ -651,7 +651,11 @@ class MainWindow(QMainWindow):
             if path.is_file() and is_video_path(path):
                 good.append(str(path))
             elif path.is_dir():
-                bad.append(f"{path.name} is a folder")
+                videos = sorted(p for p in path.iterdir() if p.is_file() and is_video_path(p))
+                if videos:
+                    good.extend(str(p) for p in videos)  # a dropped folder queues its videos
+                else:
+                    bad.append(f"{path.name} is a folder without videos")
             elif not path.exists():
                 bad.append(f"{path.name} does not exist")
             else:
