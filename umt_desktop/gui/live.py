@@ -181,7 +181,8 @@ class LiveStream(QObject):
 
     # Only the current worker's signals pass: an old run never paints over a new one.
     def _relay_frame(self, image, index, t) -> None:
-        if self.sender() is self.worker:
+        # A paused camera keeps capturing; the picture stays still like a paused file.
+        if self.sender() is self.worker and not self._paused.is_set():
             self.frame.emit(image, index, t)
 
     def _relay_prediction(self, result) -> None:
