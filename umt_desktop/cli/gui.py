@@ -30,8 +30,8 @@ def add_parser(sub) -> None:
     p.add_argument("--precision", default=None, choices=PRECISIONS, help="autocast precision (default: saved choice)")
     p.add_argument("--theme", choices=["system", "light", "dark"], help="colour theme (default: saved choice)")
     p.add_argument("--screenshot", metavar="PNG", help="save a PNG of the window once a prediction is shown, then exit")
-    p.add_argument("--timeout", type=_seconds, default=120.0, metavar="SECONDS",
-                   help="with --screenshot: how long to wait for a prediction (default: 120)")
+    p.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS",
+                   help="with --screenshot: how long to wait for a prediction (default: 120; with --eval: 3600)")
     p.add_argument("--exit-after", type=_seconds, metavar="SECONDS", help="close the window after this many seconds")
     p.add_argument("--size", default="1360x860", metavar="WxH", help="window size with --screenshot (default: 1360x860)")
     p.add_argument("--eval", metavar="ROOT", help="run the evaluation panel on a Kinetics folder (with --screenshot)")
@@ -170,7 +170,7 @@ def _run_screenshot(args) -> int:
             QTimer.singleShot(500, give_up)
 
     window.live.finished.connect(stream_ended)
-    QTimer.singleShot(int(args.timeout * 1000), give_up)
+    QTimer.singleShot(int((args.timeout or 120.0) * 1000), give_up)
     app.exec()
     if outcome["code"] != 0:
         last = window.notifier.last("error")
@@ -224,7 +224,7 @@ def _run_eval(args) -> int:
 
     panel.finished.connect(finished)
     panel.start()
-    QTimer.singleShot(int(max(args.timeout, 600 if args.timeout == 120.0 else args.timeout) * 1000), window.close)
+    QTimer.singleShot(int((args.timeout or 3600.0) * 1000), window.close)
     app.exec()
     if outcome["code"] != 0:
         last = window.notifier.last("error")
