@@ -1,0 +1,527 @@
+"""Benchmarks: how fast the model and the pipelines run, beside the naive reference and the hardware floor.
+
+    result = run_bench(BenchSettings(models=("UMT-B",), batches=(1, 12)))
+    result.to_json()   # everything measured, with the machine it was measured on
+
+One run measures, on every requested device and precision:
+
+- `matmul`: the device's matrix-multiply rate (a large GEMM; every GEMM back end
+  torch offers on that device, the fastest one being the hardware limit used below);
+- `forward`: model forward time per view for UMT shapes with random weights, for
+  the model's own path ("fast"), plain ATen with SDPA ("sdpa", on CPU when the fast
+  path uses oneDNN) and the reference's explicit attention ("naive"); each row has
+  its FLOPs, its "floor" (FLOPs / matmul rate), the fraction of that limit reached and
+  its speed-up over the naive float32 path measured side by side;
+- `classify`: one end-to-end `Classifier.classify` (4x3 views) split into decode,
+  preprocess and model time;
+- `evaluation`: videos/s of the evaluation pipeline on a synthetic folder with N
+  decode workers: decode only, model only and end to end (and, on a GPU, the
+  reference pipeline: float32, naive attention, batches of 8 videos);
+- `memory`: peak resident memory of this process (and of the decode workers) and
+  peak GPU memory.
+
+No figure here is asserted anywhere: speed is reported, correctness is tested.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import platform
+import resource
+import statistics
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from . import model as _model
+from .device import available_devices, resolve
+from .errors import Cancelled, UMTError
+from .model import UMT_B, UMT_L, UMTConfig, random_model
+
+# "tiny" is the shape of the test fixture: a whole bench in seconds, for checks, not for figures.
+MODELS: dict[str, UMTConfig] = {
+    "UMT-B": UMT_B,
+    "UMT-L": UMT_L,
+    "tiny": UMTConfig(embed_dim=128, depth=2, num_classes=400),
+}
+CUDA_PRECISIONS = ("float32", "bfloat16", "float16")
+VIEWS_PER_VIDEO = 12  # the published 4x3 protocol
+REFERENCE_BATCH_VIDEOS = 8  # MMAction2's test loop: batches of 8 videos, float32, naive attention
+
+
+@dataclass
+class BenchSettings:
+    models: tuple[str, ...] = ("UMT-B", "UMT-L")
+    batches: tuple[int, ...] = (1, 12)
+    devices: tuple[str, ...] | None = None  # None: every available device
+    precisions: tuple[str, ...] | None = None  # None: float32 on CPU, float32/bf16/fp16 on CUDA
+    repeats: int = 3  # timed passes per figure (the median is reported) ...
+    min_seconds: float = 2.0  # ... fewer once this much time is spent on a figure
+    naive: bool = True  # also time the reference's explicit attention, for the speed-up
+    gemm_size: int = 4096
+    classify: bool = True
+    evaluation: bool = True
+    workers: int = 2
+    videos: int | None = None  # synthetic folder size; None: 4 on CPU, 32 with CUDA
+    reference: bool | None = None  # reference pipeline; None: only on a GPU
+    threads: int | None = None  # torch threads; None: torch's default (one per core)
+    reader: str = "decord"
+
+    @classmethod
+    def quick(cls, **overrides) -> BenchSettings:
+        """Minutes, not tens of minutes, on a small CPU: UMT-B at batch 1, one pass each."""
+        base = cls(models=("UMT-B",), batches=(1,), repeats=1, min_seconds=0.0, gemm_size=2048, videos=2)
+        return replace(base, **overrides)
+
+    @property
+    def pipeline_model(self) -> str:
+        return self.models[0]
+
+
+@dataclass
+class BenchResult:
+    machine: dict
+    settings: dict
+    matmul: list[dict] = field(default_factory=list)
+    forward: list[dict] = field(default_factory=list)
+    classify: list[dict] = field(default_factory=list)
+    evaluation: list[dict] = field(default_factory=list)
+    memory: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+# -- the machine ---------------------------------------------------------------
+def machine_info() -> dict:
+    """What the figures were measured on."""
+    info = {
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "cpu_capability": _safe(lambda: torch.backends.cpu.get_cpu_capability()),
+        "onednn": bool(getattr(_model, "ONEDNN", False)),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "platform": platform.platform(),
+        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "load_average": _safe(lambda: [round(x, 2) for x in os.getloadavg()]),
+        "gpus": [],
+    }
+    if torch.cuda.is_available():
+        info["cuda"] = torch.version.cuda
+        for i in range(torch.cuda.device_count()):
+            p = torch.cuda.get_device_properties(i)
+            info["gpus"].append({"name": p.name, "memory_gb": round(p.total_memory / 2**30, 1)})
+    return info
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _safe(fn):
+    try:
+        return fn()
+    except Exception:
+        return None
+
+
+# -- timing helpers ------------------------------------------------------------
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _timed(fn: Callable[[], object], device: torch.device, repeats: int, min_seconds: float,
+           check: Callable[[], None]) -> list[float]:
+    """Wall times of `fn`, at least one pass, at most `repeats`, fewer once `min_seconds` are spent."""
+    times: list[float] = []
+    spent = 0.0
+    while len(times) < max(1, repeats):
+        check()
+        _sync(device)
+        t0 = time.perf_counter()
+        fn()
+        _sync(device)
+        times.append(time.perf_counter() - t0)
+        spent += times[-1]
+        if min_seconds > 0 and spent >= min_seconds:
+            break
+    return times
+
+
+# -- matrix multiply -----------------------------------------------------------
+def matmul_rates(device: torch.device, precision: str, size: int, repeats: int,
+                 check: Callable[[], None] = lambda: None) -> list[dict]:
+    """FLOP/s of a size x size x size GEMM on every back end torch has for this device/dtype."""
+    dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[precision]
+    gen = torch.Generator(device="cpu").manual_seed(0)
+    a = torch.randn(size, size, generator=gen).to(device, dtype)
+    b = torch.randn(size, size, generator=gen).to(device, dtype)
+    backends: list[tuple[str, Callable[[], object]]] = [("aten", lambda: torch.mm(a, b))]
+    if device.type == "cpu" and dtype == torch.float32 and getattr(_model, "ONEDNN", False):
+        backends.append(("onednn", lambda: _model._onednn_linear(a, b, None)))
+    rows = []
+    flops = 2.0 * size**3
+    for name, fn in backends:
+        fn()  # warm up: kernels chosen, caches filled
+        times = _timed(fn, device, max(3, repeats), 0.0, check)
+        best = min(times)
+        rows.append({
+            "device": str(device), "precision": precision, "backend": name, "size": size,
+            "seconds": best, "tflops": flops / best / 1e12,
+        })
+    return rows
+
+
+# -- model forward -------------------------------------------------------------
+def _paths(device: torch.device, precision: str, naive: bool) -> list[str]:
+    """Which attention/kernel paths are timed for a device and precision."""
+    paths = ["fast"]
+    if device.type == "cpu" and getattr(_model, "ONEDNN", False):
+        paths.append("sdpa")  # the fast CPU path is oneDNN: show plain SDPA beside it
+    if naive and precision == "float32":
+        paths.append("naive")
+    return paths
+
+
+def _set_path(model: torch.nn.Module, path: str) -> None:
+    model.naive_attention = path == "naive"
+    if hasattr(model, "onednn"):
+        model.onednn = path == "fast"
+
+
+def forward_rows(model_name: str, device: torch.device, precision: str, batches: tuple[int, ...],
+                 settings: BenchSettings, check: Callable[[], None],
+                 progress: Callable[[str], None]) -> list[dict]:
+    config = MODELS[model_name]
+    runtime = resolve(str(device), precision)
+    model = random_model(config).to(device)
+    rows = []
+    gen = torch.Generator(device="cpu").manual_seed(0)
+    for path in _paths(device, precision, settings.naive):
+        _set_path(model, path)
+        with torch.inference_mode():
+            # Warm-up at batch 1: kernel selection, allocator and oneDNN primitive caches.
+            warm = torch.randn(1, 3, config.frames, config.image, config.image, generator=gen).to(device)
+            with runtime.autocast_context():
+                model(warm)
+            for batch in batches:
+                check()
+                progress(f"forward {config.name} {device} {precision} {path} batch {batch}")
+                x = torch.randn(batch, 3, config.frames, config.image, config.image, generator=gen).to(device)
+                if device.type == "cuda":
+                    torch.cuda.reset_peak_memory_stats(device)
+                    with runtime.autocast_context():
+                        model(x)  # batch-specific warm-up (cuBLAS/flash kernels); cheap on a GPU
+
+                def step():
+                    with runtime.autocast_context():
+                        model(x)
+
+                times = _timed(step, device, settings.repeats, settings.min_seconds, check)
+                median = statistics.median(times)
+                row = {
+                    "model": config.name, "device": str(device), "precision": precision, "path": path,
+                    "batch": batch, "runs": len(times),
+                    "ms_per_view": 1000.0 * median / batch,
+                    "best_ms_per_view": 1000.0 * min(times) / batch,
+                    "gflops_per_view": config.flops_per_view() / 1e9,
+                    "tflops": config.flops_per_view() * batch / median / 1e12,
+                }
+                if device.type == "cuda":
+                    row["gpu_peak_mb"] = torch.cuda.max_memory_allocated(device) / 2**20
+                rows.append(row)
+                del x
+    del model
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+    return rows
+
+
+def attach_floor(forward: list[dict], matmul: list[dict]) -> None:
+    """Add floor time (FLOPs / best measured matmul rate) and speed-up over naive float32 to each row."""
+    best: dict[tuple[str, str], float] = {}
+    for m in matmul:
+        key = (m["device"], m["precision"])
+        best[key] = max(best.get(key, 0.0), m["tflops"])
+    naive = {(r["model"], r["device"], r["batch"]): r["ms_per_view"]
+             for r in forward if r["path"] == "naive" and r["precision"] == "float32"}
+    for r in forward:
+        rate = best.get((r["device"], r["precision"]))
+        if rate:
+            floor_ms = r["gflops_per_view"] / (rate * 1e3) * 1e3
+            r["floor_ms_per_view"] = floor_ms
+            r["floor_fraction"] = floor_ms / r["ms_per_view"]  # 1.0 = at the hardware limit
+        else:
+            r["floor_ms_per_view"] = r["floor_fraction"] = None
+        ref = naive.get((r["model"], r["device"], r["batch"]))
+        r["speedup_vs_naive"] = ref / r["ms_per_view"] if ref else None
+
+
+# -- synthetic videos and checkpoints ------------------------------------------
+def write_synthetic_video(path: Path, frames: int = 300, size: tuple[int, int] = (340, 256),
+                          fps: float = 30.0, seed: int = 0) -> str:
+    """A Kinetics-like clip (10 s, 340x256, 30 fps) with motion; H.264 when ffmpeg is at hand.
+
+    Returns the codec used. Kinetics copies are H.264; OpenCV's MPEG-4 is the fallback.
+    """
+    import cv2
+
+    width, height = size
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, 255, size=(height, width, 3), dtype=np.uint8)
+    blur = cv2.GaussianBlur(base, (0, 0), 6)  # texture that compresses like camera footage
+
+    def frame(i: int) -> np.ndarray:
+        img = np.roll(blur, shift=(2 * i) % width, axis=1).copy()
+        x = (i * 5) % max(1, width - 40)
+        cv2.rectangle(img, (x, height // 3), (x + 40, height // 3 + 60), (255, 255 - i % 255, 0), -1)
+        return img
+
+    try:
+        import subprocess
+
+        import imageio_ffmpeg
+
+        cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", "-f", "rawvideo",
+               "-pix_fmt", "bgr24", "-s", f"{width}x{height}", "-r", str(fps), "-i", "-",
+               "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", str(path)]
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE)
+        for i in range(frames):
+            proc.stdin.write(frame(i).tobytes())
+        proc.stdin.close()
+        if proc.wait() == 0:
+            return "h264"
+    except (ImportError, OSError):
+        pass
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+    if not writer.isOpened():
+        raise UMTError(f"cannot write a test video to {path}")
+    for i in range(frames):
+        writer.write(frame(i))
+    writer.release()
+    return "mp4v"
+
+
+def write_random_checkpoint(config: UMTConfig, path: Path) -> Path:
+    """A checkpoint file with random weights, in the OpenGVLab layout `load_checkpoint` reads."""
+    torch.save({"model": random_model(config).state_dict()}, path)
+    return path
+
+
+def synthetic_folder(root: Path, videos: int, labels: list[str]) -> tuple[Path, str]:
+    """A Kinetics-style class-folder tree of `videos` clips; returns (root, codec)."""
+    codec = "mp4v"
+    for i in range(videos):
+        folder = root / labels[i % len(labels)]
+        folder.mkdir(parents=True, exist_ok=True)
+        codec = write_synthetic_video(folder / f"clip_{i:03d}.mp4", seed=i)
+    return root, codec
+
+
+# -- end to end ------------------------------------------------------------------
+def classify_rows(checkpoint: Path, video: Path, device: str, precision: str, repeats: int,
+                  reader: str, check: Callable[[], None]) -> dict:
+    from .classifier import load_classifier
+
+    clf = load_classifier(checkpoint, device=device, precision=precision, reader=reader)
+    clf.classify(video, views="1x1")  # warm-up: decoder and kernels
+    runs = []
+    for _ in range(max(1, repeats)):
+        check()
+        result = clf.classify(video, views="4x3")
+        _sync(clf.device)
+        runs.append(result)
+    pick = sorted(runs, key=lambda r: r.seconds)[len(runs) // 2]
+    return {
+        "model": clf.model.config.name, "device": str(clf.device), "precision": clf.runtime.precision,
+        "views": pick.views, "runs": len(runs), "seconds": pick.seconds,
+        **{f"{k}_seconds": v for k, v in pick.timings.items()},
+    }
+
+
+def evaluation_rows(root: Path, checkpoint: Path, device: str, precision: str, workers: int,
+                    reader: str, reference: bool, check: Callable[[], None],
+                    progress: Callable[[str], None]) -> dict:
+    """decode-only, model-only and end-to-end videos/s of the evaluation pipeline on one folder."""
+    from .evaluation import measure_throughput
+
+    row: dict = {"device": device, "precision": precision, "workers": workers}
+    for mode in ("decode", "model", "full"):
+        check()
+        progress(f"evaluation {mode} on {device} ({workers} decode workers)")
+        m = measure_throughput(root, None if mode == "decode" else checkpoint, mode=mode, workers=workers,
+                               device=device, precision=precision, reader=reader)
+        row["videos"] = m["videos"]
+        row[f"{mode}_videos_per_s"] = m["videos_per_second"]
+        row[f"{mode}_steady_videos_per_s"] = m.get("steady_videos_per_second")
+        row[f"{mode}_startup_seconds"] = m.get("startup_seconds")
+    steady = {k: row.get(f"{k}_steady_videos_per_s") or row[f"{k}_videos_per_s"] for k in ("decode", "full")}
+    bound = min(steady["decode"], row["model_videos_per_s"])
+    row["end_to_end_fraction"] = steady["full"] / bound if bound else None
+    if reference:
+        check()
+        progress(f"reference pipeline on {device} (float32, naive, batches of {REFERENCE_BATCH_VIDEOS})")
+        ref = reference_throughput(root, checkpoint, device, workers, reader)
+        row["reference_videos_per_s"] = ref["videos_per_second"]
+        row["reference_steady_videos_per_s"] = ref["steady_videos_per_second"]
+        ours = steady["full"]
+        theirs = ref["steady_videos_per_second"] or ref["videos_per_second"]
+        row["speedup_vs_reference"] = ours / theirs if theirs else None
+    return row
+
+
+def reference_throughput(root: Path, checkpoint: Path, device: str, workers: int, reader: str) -> dict:
+    """The reference's test loop on our decode workers: float32, naive attention, 8 videos a batch."""
+    from .classifier import load_classifier
+    from .dataset import KineticsFolder
+    from .evaluation import decode_stream
+
+    clf = load_classifier(checkpoint, device=device, precision="float32", reader=reader,
+                          naive_attention=True, batch_size=REFERENCE_BATCH_VIDEOS * VIEWS_PER_VIDEO)
+    if hasattr(clf.model, "onednn"):
+        clf.model.onednn = False
+    items = sorted(KineticsFolder.open(root).labelled(clf.labels)[0], key=lambda it: it.id)
+    jobs = [(i, str(it.path)) for i, it in enumerate(items)]
+    t0 = time.perf_counter()
+    first_at = None
+    pending: list[np.ndarray] = []
+    for d in decode_stream(jobs, "4x3", reader, workers):
+        if first_at is None:
+            first_at = time.perf_counter()
+        if d.views is not None:
+            pending.append(d.views)
+        if len(pending) == REFERENCE_BATCH_VIDEOS:
+            clf.predict_views(np.concatenate(pending))
+            pending = []
+    if pending:
+        clf.predict_views(np.concatenate(pending))
+    _sync(clf.device)
+    end = time.perf_counter()
+    n = len(jobs)
+    return {
+        "videos": n,
+        "videos_per_second": n / (end - t0),
+        "steady_videos_per_second": (n - 1) / (end - first_at) if first_at and n > 1 and end > first_at else None,
+    }
+
+
+# -- the whole run -----------------------------------------------------------------
+def _precisions(device: torch.device, settings: BenchSettings) -> list[str]:
+    if device.type == "cpu":
+        wanted = settings.precisions or ("float32",)
+        return [p for p in wanted if p == "float32"] or ["float32"]
+    wanted = settings.precisions or CUDA_PRECISIONS
+    out = []
+    for p in wanted:
+        if p == "bfloat16" and not torch.cuda.is_bf16_supported():
+            continue
+        out.append(p)
+    return out
+
+
+def _check_settings(settings: BenchSettings) -> None:
+    unknown = [m for m in settings.models if m not in MODELS]
+    if unknown or not settings.models:
+        raise UMTError(f"unknown model shape {', '.join(unknown) or '(none)'} (choose from {', '.join(MODELS)})")
+    if not settings.batches or min(settings.batches) < 1:
+        raise UMTError("batch sizes must be at least 1")
+    if settings.workers < 0:
+        raise UMTError("the number of decode workers cannot be negative")
+
+
+def run_bench(settings: BenchSettings | None = None, *, progress: Callable[[str], None] | None = None,
+              cancelled: Callable[[], bool] | None = None, workdir: str | Path | None = None) -> BenchResult:
+    """Measure everything `settings` asks for; `progress(text)` before each step; stops when `cancelled()`."""
+    settings = settings or BenchSettings()
+    _check_settings(settings)
+    say = progress or (lambda _text: None)
+
+    def check() -> None:
+        if cancelled is not None and cancelled():
+            raise Cancelled("benchmark cancelled")
+
+    if settings.threads:
+        torch.set_num_threads(settings.threads)
+    devices = [torch.device(resolve(d).device) for d in (settings.devices or available_devices())]
+    start = time.perf_counter()
+    result = BenchResult(machine=machine_info(), settings=asdict(settings))
+    if any(d.type == "cuda" for d in devices):
+        for d in devices:
+            if d.type == "cuda":
+                torch.cuda.reset_peak_memory_stats(d)
+
+    for device in devices:
+        for precision in _precisions(device, settings):
+            check()
+            say(f"matmul rate {device} {precision}")
+            result.matmul += matmul_rates(device, precision, settings.gemm_size, settings.repeats, check)
+    for name in settings.models:
+        for device in devices:
+            for precision in _precisions(device, settings):
+                result.forward += forward_rows(name, device, precision, settings.batches, settings, check, say)
+    attach_floor(result.forward, result.matmul)
+
+    if settings.classify or settings.evaluation:
+        with tempfile.TemporaryDirectory(prefix="umt-bench-", dir=workdir) as tmp:
+            tmp = Path(tmp)
+            config = MODELS[settings.pipeline_model]
+            say(f"writing a random {config.name} checkpoint and synthetic videos")
+            checkpoint = write_random_checkpoint(config, tmp / f"random-{settings.pipeline_model}.pth")
+            from .labels import kinetics
+
+            labels = kinetics(config.num_classes).names
+            for device in devices:
+                precision = resolve(str(device)).precision  # the default a user gets on it
+                if settings.classify:
+                    video = tmp / "clip.mp4"
+                    if not video.exists():
+                        write_synthetic_video(video)
+                    check()
+                    say(f"classify 4x3 on {device}")
+                    result.classify.append(classify_rows(checkpoint, video, str(device), precision,
+                                                         settings.repeats, settings.reader, check))
+                if settings.evaluation:
+                    n = settings.videos or (32 if device.type == "cuda" else 4)
+                    root = tmp / f"videos-{n}"
+                    if not root.exists():
+                        say(f"writing {n} synthetic videos")
+                        _, codec = synthetic_folder(root, n, labels)
+                        result.settings["codec"] = codec
+                    reference = settings.reference if settings.reference is not None else device.type == "cuda"
+                    result.evaluation.append(evaluation_rows(root, checkpoint, str(device), precision,
+                                                             settings.workers, settings.reader, reference,
+                                                             check, say))
+
+    result.memory = peak_memory(devices)
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def peak_memory(devices: list[torch.device]) -> dict:
+    """Peak resident memory (MiB) of this process and its finished children, and peak GPU memory."""
+    kib = 1024.0 if platform.system() != "Darwin" else 1024.0 * 1024.0  # ru_maxrss: KiB on Linux, B on macOS
+    out = {
+        "cpu_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / kib,
+        "workers_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / kib,
+        "gpu_peak_mb": {},
+    }
+    for d in devices:
+        if d.type == "cuda":
+            out["gpu_peak_mb"][str(d)] = torch.cuda.max_memory_allocated(d) / 2**20
+    return out
