@@ -158,7 +158,7 @@ def test_no_model_offers_download_or_import(qtbot, make_window):
     assert w.video.placeholder[0] == "No model installed"
 
 
-def test_close_stops_every_thread_and_saves_settings(qtbot, make_window, make_video):
+def test_close_stops_every_thread_and_saves_settings(qtbot, make_window, make_video, tiny_checkpoint):
     w = make_window()
     video = make_video("long.mp4", frames=240)
     w.open_sources([str(video)])
@@ -174,7 +174,7 @@ def test_close_stops_every_thread_and_saves_settings(qtbot, make_window, make_vi
     saved = Settings.load()
     assert saved["recent_files"][0] == str(video)
     assert saved["geometry"]
-    assert saved["model"].endswith("tiny_umt.pth")
+    assert saved["model"] == str(tiny_checkpoint.resolve())  # absolute: works from any folder
     # The geometry round-trips into a new window.
     from umt_desktop.gui.main_window import MainWindow
 

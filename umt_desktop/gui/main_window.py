@@ -503,6 +503,8 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ models
     def load_model(self, source: str) -> Job:
         """Load a model (name or checkpoint path) in the background; the current one stays until it is ready."""
+        if Path(source).is_file():
+            source = str(Path(source).resolve())  # saved in the settings: must work from any folder
         self.model_source = source
         self._refresh_model_box()
         self.load_progress.setRange(0, 0)
