@@ -927,8 +927,8 @@ class MainWindow(QMainWindow):
         return job
 
     def _whole_done(self, result, generation: int, clf, wall: float) -> None:
-        if generation != self._generation or self._closing:
-            return
+        if generation != self._generation or clf is not self.classifier or self._closing:
+            return  # another file or another model since this job started
         self.whole = result
         self.whole_model = clf.name
         self.whole_panel.set_rows([ScoreRow(t.index, t.label, t.score) for t in result.top])
