@@ -1,0 +1,151 @@
+"""The benchmark's fast paths compute what the naive reference computes, and a tiny bench yields every figure."""
+
+import numpy as np
+import pytest
+import torch
+
+from umt_desktop.core import bench
+from umt_desktop.core import model as model_module
+from umt_desktop.core.bench import BenchSettings, attach_floor, run_bench
+from umt_desktop.core.checkpoint import load_checkpoint
+from umt_desktop.core.errors import Cancelled, UMTError
+from umt_desktop.core.model import UMT_B, UMTConfig, random_model
+
+TINY = bench.MODELS["tiny"]
+
+
+def _forward(model, x, path):
+    bench._set_path(model, path)
+    with torch.inference_mode():
+        return model(x)
+
+
+def test_fixture_model_paths_agree(tiny_checkpoint):
+    model = load_checkpoint(tiny_checkpoint).model
+    x = torch.randn(2, 3, 8, 224, 224, generator=torch.Generator().manual_seed(1))
+    naive = _forward(model, x, "naive")
+    for path in ("fast", "sdpa"):
+        np.testing.assert_allclose(_forward(model, x, path).numpy(), naive.numpy(), atol=1e-5, rtol=0)
+
+
+def test_umt_b_shaped_paths_agree_on_a_small_batch():
+    # UMT-B's width and heads on 2 of its 12 blocks: the same kernels at a tenth of the cost.
+    config = UMTConfig(embed_dim=UMT_B.embed_dim, depth=2, num_classes=400)
+    model = random_model(config, seed=3)
+    x = torch.randn(2, 3, 8, 224, 224, generator=torch.Generator().manual_seed(2))
+    naive = _forward(model, x, "naive")
+    for path in ("fast", "sdpa"):
+        out = _forward(model, x, path)
+        np.testing.assert_allclose(out.numpy(), naive.numpy(), atol=1e-5, rtol=0)
+        assert out.argmax(-1).tolist() == naive.argmax(-1).tolist()
+
+
+def test_fast_path_stays_off_when_gradients_are_needed(tiny_checkpoint):
+    model = load_checkpoint(tiny_checkpoint).model
+    x = torch.randn(1, 3, 8, 224, 224, generator=torch.Generator().manual_seed(4))
+    out = model(x)  # grad mode: ATen ops, so backward works
+    out.sum().backward()
+    assert model.head.weight.grad is not None
+
+
+@pytest.mark.skipif(not model_module.ONEDNN, reason="torch built without oneDNN")
+def test_onednn_switch_changes_kernels_not_results(tiny_checkpoint):
+    model = load_checkpoint(tiny_checkpoint).model
+    assert model.onednn  # on by default for float32 CPU inference
+    x = torch.randn(1, 3, 8, 224, 224, generator=torch.Generator().manual_seed(5))
+    with torch.inference_mode():
+        fast = model(x)
+        model.onednn = False
+        plain = model(x)
+    assert not model.onednn
+    np.testing.assert_allclose(fast.numpy(), plain.numpy(), atol=1e-5, rtol=0)
+
+
+def test_onednn_attention_handles_strided_inputs():
+    # q, k, v come out of a permuted qkv projection; results must not depend on the layout.
+    qkv = torch.randn(2, 50, 3, 2, 64, generator=torch.Generator().manual_seed(6)).permute(2, 0, 3, 1, 4)
+    q, k, v = qkv.unbind(0)
+    expected = torch.nn.functional.scaled_dot_product_attention(q, k, v, scale=0.125)
+    if not model_module.ONEDNN:
+        pytest.skip("torch built without oneDNN")
+    with torch.inference_mode():
+        got = model_module._onednn_attention(q, k, v, 0.125)
+    np.testing.assert_allclose(got.numpy(), expected.numpy(), atol=1e-5, rtol=0)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_bf16_and_sdpa_close_to_float32(tiny_checkpoint, reference_videos):
+    from umt_desktop import load_classifier
+
+    cpu = load_classifier(tiny_checkpoint, device="cpu")
+    for precision in ("float32", "bfloat16", "float16"):
+        gpu = load_classifier(tiny_checkpoint, device="cuda", precision=precision)
+        for path, ref in reference_videos:
+            probs = gpu.classify(path).probs
+            assert np.abs(probs - np.array(ref["probs"])).max() < 1e-2, precision
+            assert np.abs(probs - cpu.classify(path).probs).max() < 1e-2, precision
+    model = random_model(TINY).cuda()
+    x = torch.randn(4, 3, 8, 224, 224, device="cuda")
+    with torch.inference_mode():
+        model.naive_attention = True
+        naive = model(x).float().softmax(-1)
+        model.naive_attention = False
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            fast = model(x).float().softmax(-1)
+    assert (fast - naive).abs().max().item() < 1e-2
+
+
+def test_floor_and_speedup_are_derived_from_the_measurements():
+    matmul = [
+        {"device": "cpu", "precision": "float32", "backend": "aten", "tflops": 0.1},
+        {"device": "cpu", "precision": "float32", "backend": "onednn", "tflops": 0.2},
+    ]
+    rows = [
+        {"model": "m", "device": "cpu", "precision": "float32", "path": p, "batch": 1,
+         "ms_per_view": ms, "gflops_per_view": 100.0}
+        for p, ms in (("fast", 600.0), ("naive", 1500.0))
+    ]
+    attach_floor(rows, matmul)
+    fast, naive = rows
+    assert fast["floor_ms_per_view"] == pytest.approx(500.0)  # 100 GFLOP at the faster 0.2 TFLOP/s
+    assert fast["floor_fraction"] == pytest.approx(500.0 / 600.0)
+    assert fast["speedup_vs_naive"] == pytest.approx(2.5)
+    assert naive["speedup_vs_naive"] == pytest.approx(1.0)
+
+
+def test_tiny_bench_produces_every_figure(tmp_path):
+    settings = BenchSettings.quick(models=("tiny",), batches=(1, 2), gemm_size=256, videos=2, workers=1,
+                                   devices=("cpu",), reference=True)
+    steps = []
+    result = run_bench(settings, progress=steps.append, workdir=tmp_path).to_json()
+    assert steps and not list(tmp_path.iterdir())  # progress reported; temporary files removed
+    assert result["machine"]["torch"] == torch.__version__ and result["machine"]["cores"] >= 1
+    assert {m["backend"] for m in result["matmul"]} >= {"aten"}
+    assert all(m["tflops"] > 0 for m in result["matmul"])
+    paths = {r["path"] for r in result["forward"]}
+    assert {"fast", "naive"} <= paths
+    assert {r["batch"] for r in result["forward"]} == {1, 2}
+    for r in result["forward"]:
+        assert r["ms_per_view"] > 0 and r["floor_ms_per_view"] > 0 and 0 < r["floor_fraction"]
+        assert r["speedup_vs_naive"] > 0
+        assert r["gflops_per_view"] == pytest.approx(TINY.flops_per_view() / 1e9)
+    (c,) = result["classify"]
+    assert c["views"] == "4x3" and c["device"] == "cpu"
+    assert c["seconds"] >= c["decode_seconds"] + c["model_seconds"] > 0
+    (e,) = result["evaluation"]
+    assert e["videos"] == 2 and e["workers"] == 1
+    for key in ("decode_videos_per_s", "model_videos_per_s", "full_videos_per_s", "reference_videos_per_s"):
+        assert e[key] > 0, key
+    assert e["speedup_vs_reference"] > 0 and e["end_to_end_fraction"] > 0
+    assert result["memory"]["cpu_peak_mb"] > 0
+
+
+def test_cancelled_bench_stops():
+    with pytest.raises(Cancelled):
+        run_bench(BenchSettings.quick(models=("tiny",), devices=("cpu",)), cancelled=lambda: True)
+
+
+def test_unknown_shape_is_a_user_error():
+    with pytest.raises(UMTError, match="unknown model shape"):
+        run_bench(BenchSettings(models=("UMT-XXL",)))
