@@ -62,7 +62,7 @@ from .widgets.video_view import VideoView
 from .workers import Job, JobRunner, classify_video, list_cameras, load_model
 
 DEFAULT_ZOO_MODEL = "umt-base-p16-res224_kinetics710-pre-ft_u8_k400-rgb"
-MAX_RESULTS = 20000  # windows kept for export of a long live session
+MAX_RESULTS = 10000  # windows kept for export (a bound for hours-long camera sessions)
 
 
 def is_stream_spec(text: str) -> bool:
