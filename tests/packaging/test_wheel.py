@@ -39,7 +39,8 @@ def _copy_sources(dest: Path) -> None:
 
 def _build_wheel(src: Path, out: Path) -> Path:
     have_setuptools = importlib.util.find_spec("setuptools") is not None
-    if importlib.util.find_spec("build") is not None and have_setuptools:
+    # build.__main__, not build: a stray ./build folder would pass for a namespace package.
+    if importlib.util.find_spec("build.__main__") is not None and have_setuptools:
         # The documented command; sdist first, then the wheel from the sdist, so a
         # file missing from the sdist is missing from the wheel too.
         cmd = [sys.executable, "-m", "build", "--no-isolation", "--skip-dependency-check", "--outdir", str(out), str(src)]
