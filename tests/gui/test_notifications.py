@@ -53,3 +53,17 @@ def test_action_button_runs_and_dismisses(qtbot):
     button.click()
     assert clicked == [True] and banner.visible_texts() == []
     assert notifier.last("warning").text == "No model is installed yet"
+
+
+def test_application_icon_and_palettes(qtbot):
+    from PySide6.QtGui import QPalette
+
+    from umt_desktop.gui.app import app_icon, dark_palette, light_palette
+
+    icon = app_icon()
+    assert not icon.isNull() and max(s.width() for s in icon.availableSizes()) >= 256
+    dark, light = dark_palette(), light_palette()
+    assert dark.color(QPalette.Window).lightness() < 80 < light.color(QPalette.Window).lightness()
+    # Text stays readable on both: strong contrast between window and text.
+    for p in (dark, light):
+        assert abs(p.color(QPalette.Window).lightness() - p.color(QPalette.WindowText).lightness()) > 150

@@ -16,20 +16,27 @@ APP_NAME = "UMT Desktop"
 
 
 def app_icon() -> QIcon:
+    """The application icon, rendered from its SVG at every common size (sharp on HiDPI too)."""
+    from PySide6.QtGui import QPainter, QPixmap
+    from PySide6.QtSvg import QSvgRenderer
+
     from ..core.resources import resource
 
     icon = QIcon()
     try:
-        node = resource("icons", "umt-desktop.svg")
-        data = node.read_bytes()
-    except (FileNotFoundError, OSError):
+        data = resource("icons", "umt-desktop.svg").read_bytes()
+    except OSError:
         return icon
-    from PySide6.QtGui import QPixmap
-
-    for size in (16, 24, 32, 48, 64, 128, 256):
-        pixmap = QPixmap()
-        if pixmap.loadFromData(data, "SVG"):
-            icon.addPixmap(pixmap.scaled(size, size, Qt.KeepAspectRatio, Qt.SmoothTransformation))
+    renderer = QSvgRenderer(data)
+    if not renderer.isValid():
+        return icon
+    for size in (16, 24, 32, 48, 64, 128, 256, 512):
+        pixmap = QPixmap(size, size)
+        pixmap.fill(Qt.transparent)
+        painter = QPainter(pixmap)
+        renderer.render(painter)
+        painter.end()
+        icon.addPixmap(pixmap)
     return icon
 
 
