@@ -67,6 +67,17 @@ def test_stop_ends_the_thread_within_a_second_or_so(qtbot, make_worker, tiny_cla
     assert no_capture_threads()  # the file (the camera, for a camera) is released
 
 
+def test_wait_right_after_stop_returns_without_an_event_loop(qtbot, make_worker, tiny_classifier, tmp_path):
+    # A window closing calls stop() then wait() on the GUI thread, with no event loop turning.
+    path = write_video(tmp_path / "long.mp4", frames=480, fps=24.0)
+    worker = make_worker(tiny_classifier, span=0.5, stride=0.5, realtime=True)
+    with qtbot.waitSignal(worker.frame, timeout=120000):
+        worker.start(str(path))
+    worker.stop()
+    assert worker.wait(5000)
+    assert not worker.is_running() and no_capture_threads()
+
+
 def test_bad_source_reports_an_error_then_finishes(qtbot, make_worker, tiny_classifier, tmp_path):
     worker = make_worker(tiny_classifier)
     errors = []

@@ -251,7 +251,7 @@ class LiveStream(QObject):
 
     def threads(self) -> list:
         workers = self._old + ([self.worker] if self.worker is not None else [])
-        return [t for w in workers for t in w._threads()]
+        return [t for w in workers for t in w.threads()]
 
     def shutdown(self, timeout: float = 10.0) -> bool:
         """Stop and wait for every stream thread to end (the window is closing; releases the camera)."""
@@ -259,9 +259,5 @@ class LiveStream(QObject):
         deadline = time.monotonic() + timeout
         ok = True
         for worker in self._old:
-            for thread in worker._threads():
-                # quit() is thread-safe: the thread ends as soon as its run returns, even though
-                # this (GUI) thread is blocked here and cannot deliver a queued quit.
-                thread.quit()
             ok = worker.wait(max(0, int((deadline - time.monotonic()) * 1000))) and ok
         return ok

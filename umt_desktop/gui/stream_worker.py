@@ -36,7 +36,7 @@ import logging
 import threading
 import time
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +156,9 @@ class StreamWorker(QObject):
         thread.setObjectName("umt stream")
         job.moveToThread(thread)
         thread.started.connect(job.work)
-        job.done.connect(thread.quit)
+        # Direct: QThread.quit is thread-safe, and a queued quit would never be delivered
+        # while the GUI thread blocks in wait().
+        job.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         for name in ("frame", "prediction", "metrics", "error"):
             getattr(job, name).connect(getattr(self, name))
         thread.finished.connect(self._thread_finished)
@@ -200,17 +202,18 @@ class StreamWorker(QObject):
         self._job = self._thread = None
 
     def is_running(self) -> bool:
-        return any(t.isRunning() for t in self._threads())
+        return any(t.isRunning() for t in self.threads())
 
     def wait(self, msecs: int = 5000) -> bool:
         """Block until every stream thread has ended (True) or `msecs` passed (False)."""
         deadline = time.monotonic() + msecs / 1000
         ok = True
-        for thread in self._threads():
+        for thread in self.threads():
             ok = thread.wait(max(0, int((deadline - time.monotonic()) * 1000))) and ok
         return ok
 
-    def _threads(self) -> list[QThread]:
+    def threads(self) -> list[QThread]:
+        """Every stream thread still alive: the current run's and those winding down."""
         threads = [t for t, _ in self._winding_down]
         return threads + ([self._thread] if self._thread is not None else [])
 
