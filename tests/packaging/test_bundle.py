@@ -72,6 +72,17 @@ def test_version(bundle, home):
     assert result.stdout.strip() == f"umt-desktop {__version__}"
 
 
+def test_every_command_is_in_the_bundle(bundle, home):
+    # Commands are imported by name at run time: a missed hidden import drops one silently.
+    from umt_desktop.cli import COMMANDS
+
+    present = [c for c in COMMANDS if (ROOT / "umt_desktop" / "cli" / f"{c}.py").is_file()]
+    for command in present:
+        result = run(bundle, home, command, "--help", timeout=120)
+        assert result.returncode == 0, f"{command}: {result.stderr}"
+        assert f"umt-desktop {command}" in result.stdout
+
+
 def test_bundle_holds_native_libraries_plugins_and_data(bundle):
     internal = bundle / "_internal"
     assert internal.is_dir()
