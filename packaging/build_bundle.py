@@ -55,6 +55,26 @@ def copy_sources(dest: Path) -> None:
             shutil.copy2(src, dest / name)
 
 
+def _setuptools_is_enough() -> bool:
+    """The installed setuptools meets pyproject's build requirement, so pip may build in place
+    (offline, no second download); otherwise pip builds in an isolated environment."""
+    try:
+        import tomllib
+        from importlib.metadata import PackageNotFoundError, version
+
+        from packaging.requirements import Requirement
+    except ImportError:
+        return False
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]["requires"]
+    for req in map(Requirement, requires):
+        if req.name == "setuptools":
+            try:
+                return req.specifier.contains(version("setuptools"), prereleases=True)
+            except PackageNotFoundError:
+                return False
+    return False
+
+
 def build_wheel(out: Path) -> Path:
     """Build the wheel from a copy of the sources (a stale ./build/lib cannot leak into it)."""
     out.mkdir(parents=True, exist_ok=True)
@@ -65,8 +85,8 @@ def build_wheel(out: Path) -> Path:
         src.mkdir()
         copy_sources(src)
         cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", out]
-        if importlib.util.find_spec("setuptools") is not None:
-            cmd.append("--no-build-isolation")  # offline, and no second setuptools download
+        if _setuptools_is_enough():
+            cmd.append("--no-build-isolation")
         run([*cmd, src])
     wheels = sorted(out.glob("umt_desktop-*.whl"))
     if len(wheels) != 1:

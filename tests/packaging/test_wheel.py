@@ -37,8 +37,28 @@ def _copy_sources(dest: Path) -> None:
             shutil.copy2(src, dest / name)
 
 
+def _setuptools_is_enough() -> bool:
+    """The installed setuptools meets pyproject's build requirement, so pip may build in place
+    (offline, no second download); otherwise pip builds in an isolated environment."""
+    try:
+        import tomllib
+        from importlib.metadata import PackageNotFoundError, version
+
+        from packaging.requirements import Requirement
+    except ImportError:
+        return False
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]["requires"]
+    for req in map(Requirement, requires):
+        if req.name == "setuptools":
+            try:
+                return req.specifier.contains(version("setuptools"), prereleases=True)
+            except PackageNotFoundError:
+                return False
+    return False
+
+
 def _build_wheel(src: Path, out: Path) -> Path:
-    have_setuptools = importlib.util.find_spec("setuptools") is not None
+    have_setuptools = _setuptools_is_enough()
     # build.__main__, not build: a stray ./build folder would pass for a namespace package.
     if importlib.util.find_spec("build.__main__") is not None and have_setuptools:
         # The documented command; sdist first, then the wheel from the sdist, so a
