@@ -123,7 +123,7 @@ def format_report(data: dict) -> str:
     m = data["machine"]
     parts = [
         f"machine: {m['cpu']}, {m['cores']} cores ({m['torch_threads']} torch threads, {m['cpu_capability']}), "
-        f"torch {m['torch']}, {m['date']}, load average {m['load_average']}\n"
+        f"torch {m['torch']}, {m['date']}, load average {m['load_average']} -> {m.get('load_average_end')}\n"
     ]
     for g in m.get("gpus", []):
         parts.append(f"gpu: {g['name']} ({g['memory_gb']} GiB), CUDA {m.get('cuda')}\n")
@@ -167,6 +167,6 @@ def format_report(data: dict) -> str:
         ))
     mem = data["memory"]
     gpu = ", ".join(f"{k} {v:.0f} MiB" for k, v in mem.get("gpu_peak_mb", {}).items())
-    parts.append(f"\npeak memory: this process {mem['cpu_peak_mb']:.0f} MiB, decode workers {mem['workers_peak_mb']:.0f} MiB"
+    parts.append(f"\npeak memory: this process {_num(mem['cpu_peak_mb'], '.0f')} MiB"
                  + (f", GPU {gpu}" if gpu else "") + f"; bench took {data['seconds']:.0f} s\n")
     return "".join(parts)

@@ -28,7 +28,6 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import platform
-import resource
 import statistics
 import tempfile
 import time
@@ -216,10 +215,12 @@ def forward_rows(model_name: str, device: torch.device, precision: str, batches:
     for path in _paths(device, precision, settings.naive):
         _set_path(model, path)
         with torch.inference_mode():
-            # Warm-up at batch 1: kernel selection, allocator and oneDNN primitive caches.
-            warm = torch.randn(1, 3, config.frames, config.image, config.image, generator=gen).to(device)
-            with runtime.autocast_context():
-                model(warm)
+            if device.type == "cuda":
+                # Warm-up: kernel selection and the caching allocator. On a CPU the first pass costs
+                # milliseconds more against seconds, and the median of the passes absorbs it.
+                warm = torch.randn(1, 3, config.frames, config.image, config.image, generator=gen).to(device)
+                with runtime.autocast_context():
+                    model(warm)
             for batch in batches:
                 check()
                 progress(f"forward {config.name} {device} {precision} {path} batch {batch}")
@@ -509,18 +510,26 @@ def run_bench(settings: BenchSettings | None = None, *, progress: Callable[[str]
                                                              check, say))
 
     result.memory = peak_memory(devices)
+    # Other work on the machine disturbs timings: the load at the end is recorded beside the start.
+    result.machine["load_average_end"] = _safe(lambda: [round(x, 2) for x in os.getloadavg()])
     result.seconds = time.perf_counter() - start
     return result
 
 
 def peak_memory(devices: list[torch.device]) -> dict:
-    """Peak resident memory (MiB) of this process and its finished children, and peak GPU memory."""
-    kib = 1024.0 if platform.system() != "Darwin" else 1024.0 * 1024.0  # ru_maxrss: KiB on Linux, B on macOS
-    out = {
-        "cpu_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / kib,
-        "workers_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / kib,
-        "gpu_peak_mb": {},
-    }
+    """Peak resident memory (MiB) of this process, and peak GPU memory allocated by torch.
+
+    Decode workers are left out: a spawned child's ru_maxrss counts the parent's pages
+    it held between fork and exec, which says nothing about decoding.
+    """
+    try:
+        import resource  # POSIX only
+
+        kib = 1024.0 if platform.system() != "Darwin" else 1024.0 * 1024.0  # ru_maxrss: KiB on Linux, B on macOS
+        cpu_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / kib
+    except ImportError:
+        cpu_peak = None
+    out = {"cpu_peak_mb": cpu_peak, "gpu_peak_mb": {}}
     for d in devices:
         if d.type == "cuda":
             out["gpu_peak_mb"][str(d)] = torch.cuda.max_memory_allocated(d) / 2**20
