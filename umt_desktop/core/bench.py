@@ -230,7 +230,7 @@ def forward_rows(model_name: str, device: torch.device, precision: str, batches:
                     with runtime.autocast_context():
                         model(x)  # batch-specific warm-up (cuBLAS/flash kernels); cheap on a GPU
 
-                def step():
+                def step(model=model, x=x):
                     with runtime.autocast_context():
                         model(x)
 
