@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-from .common import add_device_options, add_model_options, print_json
+from .common import add_device_options, add_model_options, positive_int, print_json
 
 
 def add_parser(sub) -> None:
@@ -18,18 +17,13 @@ def add_parser(sub) -> None:
     add_model_options(p)
     add_device_options(p)
     p.add_argument("--views", default="4x3", choices=["4x3", "1x1"], help="test protocol (default: 4x3, the published one)")
-    p.add_argument("--topk", type=_positive, default=5, metavar="K")
-    p.add_argument("--batch-size", type=_positive, default=12, metavar="N", help="views per forward pass (default: 12)")
+    p.add_argument("--topk", type=positive_int, default=5, metavar="K")
+    p.add_argument("--batch-size", type=positive_int, default=12, metavar="N", help="views per forward pass (default: 12)")
     p.add_argument("--reader", default="decord", choices=["decord", "opencv"], help="video decoder (default: decord)")
     p.add_argument("--json", action="store_true", help="one JSON object per video per line")
     p.set_defaults(run=run)
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def run(args) -> int:

@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from .common import ProgressBar, add_device_options, print_json
+from .common import ProgressBar, add_device_options, count, positive_int, print_json
 
 EPILOG = """\
 layouts:
@@ -46,33 +46,23 @@ def add_parser(sub) -> None:
     p.add_argument("--checkpoint", dest="checkpoints", action="append", metavar="FILE", help="checkpoint file; repeat to compare")
     p.add_argument("--views", default="4x3", choices=["4x3", "1x1"], help="test protocol (default: 4x3, the published one)")
     add_device_options(p)
-    p.add_argument("--workers", type=_count, default=2, metavar="N", help="decode processes (default: 2; 0 decodes in the main process)")
-    p.add_argument("--batch-size", type=_positive, default=None, metavar="N", help="views per forward pass (default: 12 on CPU, 48 on CUDA)")
+    p.add_argument("--workers", type=count, default=2, metavar="N", help="decode processes (default: 2; 0 decodes in the main process)")
+    p.add_argument("--batch-size", type=positive_int, default=None, metavar="N", help="views per forward pass (default: 12 on CPU, 48 on CUDA)")
     subset = p.add_mutually_exclusive_group()
-    subset.add_argument("--limit", type=_positive, metavar="N", help="evaluate a seeded random subset of N videos")
-    subset.add_argument("--per-class", type=_positive, metavar="K", help="evaluate K seeded random videos per class")
+    subset.add_argument("--limit", type=positive_int, metavar="N", help="evaluate a seeded random subset of N videos")
+    subset.add_argument("--per-class", type=positive_int, metavar="K", help="evaluate K seeded random videos per class")
     p.add_argument("--seed", type=int, default=0, help="seed of the subset (default: 0)")
     p.add_argument("--reader", default="decord", choices=["decord", "opencv"], help="video decoder (default: decord)")
     p.add_argument("--resume", metavar="RUN_ID", help="finish an interrupted run (its dataset, checkpoints and protocol)")
     p.add_argument("--json", action="store_true", help="print one JSON object per checkpoint, one per line")
     p.add_argument("--list", action="store_true", help="list past runs and exit")
     p.add_argument("--export", nargs=2, metavar=("RUN_ID", "FILE"), help="write a run's predictions to FILE (.csv or .json)")
-    p.add_argument("--stop-after", type=_positive, help=argparse.SUPPRESS)  # interrupt after N videos (resume tests)
+    p.add_argument("--stop-after", type=positive_int, help=argparse.SUPPRESS)  # interrupt after N videos (resume tests)
     p.set_defaults(run=run)
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return value
 
 
 def run(args) -> int:

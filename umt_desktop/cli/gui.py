@@ -181,14 +181,9 @@ def _run_screenshot(args) -> int:
 
 def _run_eval(args) -> int:
     """The evaluation panel, headless: run it, capture it when finished."""
-    from ..core.errors import UMTError
-
-    try:
-        from ..gui.eval_panel import EvalPanel  # noqa: F401
-    except ImportError:
-        raise UMTError("this build has no evaluation panel; use `umt-desktop eval`") from None
     from PySide6.QtCore import QTimer
 
+    from ..core.errors import UMTError
     from ..core.settings import Settings
     from ..gui.app import application
     from ..gui.main_window import MainWindow
@@ -201,8 +196,6 @@ def _run_eval(args) -> int:
     settings["geometry"] = ""
     window = MainWindow(settings, model=checkpoints[0])
     window.settings_persist = False
-    if window.eval_panel is None:
-        raise UMTError("this build has no evaluation panel; use `umt-desktop eval`")
     window.resize(*_size(args.size))
     window.tabs.setCurrentWidget(window.eval_page)
     window.show()

@@ -16,7 +16,7 @@ import math
 import sys
 from pathlib import Path
 
-from .common import ProgressBar, add_device_options, add_model_options, print_json
+from .common import ProgressBar, add_device_options, add_model_options, count, positive_int, print_json, probability
 
 # Kept in step with core.engine's defaults without importing torch at parse time.
 DEFAULT_SPAN = 4.0
@@ -43,9 +43,9 @@ def add_parser(sub) -> None:
                    help=f"seconds between windows (default: {DEFAULT_STRIDE:g})")
     p.add_argument("--smoothing", default=DEFAULT_SMOOTHING, metavar="MODE",
                    help=f"off, ema[:ALPHA] or mean[:N] over recent windows (default: {DEFAULT_SMOOTHING})")
-    p.add_argument("--threshold", type=_probability, default=DEFAULT_THRESHOLD, metavar="P",
+    p.add_argument("--threshold", type=probability, default=DEFAULT_THRESHOLD, metavar="P",
                    help=f"smoothed top-1 score below which a window is 'no confident action' (default: {DEFAULT_THRESHOLD:g})")
-    p.add_argument("--topk", type=_positive, default=5, metavar="K", help="classes reported per window (default: 5)")
+    p.add_argument("--topk", type=positive_int, default=5, metavar="K", help="classes reported per window (default: 5)")
     p.add_argument("--realtime", action="store_true",
                    help="play a file at its frame rate, like a camera (windows the model cannot keep up with are skipped)")
     p.add_argument("--jsonl", action="store_true", help="one JSON object per window on stdout")
@@ -54,7 +54,7 @@ def add_parser(sub) -> None:
                         ".mp4/.avi: an annotated copy of the video (file sources)")
     p.add_argument("--timeout", type=_seconds, default=5.0, metavar="S",
                    help="seconds to wait when opening a stream or for its next frame (default: 5)")
-    p.add_argument("--retries", type=_count, default=3, metavar="N",
+    p.add_argument("--retries", type=count, default=3, metavar="N",
                    help="reconnects of a dropped network stream before giving up (default: 3)")
     p.set_defaults(run=run)
 
@@ -69,28 +69,10 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _probability(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError("must lie between 0 and 1")
-    return value
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return value
 
 
 def run(args) -> int:

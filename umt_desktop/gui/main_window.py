@@ -50,6 +50,7 @@ from PySide6.QtWidgets import (
 
 from ..core.settings import Settings
 from ..core.video import VIDEO_EXTENSIONS, is_video_path
+from .eval_panel import EvalPanel
 from .notifications import NotificationBanner, Notifier
 from .widgets import format_time, glyph_icon
 from .widgets.device_selector import DeviceSelector
@@ -251,21 +252,14 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(classify_page, "Classify")
-        self.eval_panel = None
-        try:
-            from .eval_panel import EvalPanel
-        except ImportError:
-            EvalPanel = None
-        if EvalPanel is not None:
-            self.eval_panel = EvalPanel(notifier=self.notifier)
-            # In a scroll area, so the panel's own minimum size never forces a big window.
-            scroll = QScrollArea()
-            scroll.setWidgetResizable(True)
-            scroll.setFrameShape(QFrame.NoFrame)
-            scroll.setWidget(self.eval_panel)
-            self.eval_page = scroll
-            self.tabs.addTab(scroll, "Evaluate")
-        self.tabs.tabBar().setVisible(self.tabs.count() > 1)
+        self.eval_panel = EvalPanel(notifier=self.notifier)
+        # In a scroll area, so the panel's own minimum size never forces a big window.
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.NoFrame)
+        scroll.setWidget(self.eval_panel)
+        self.eval_page = scroll
+        self.tabs.addTab(scroll, "Evaluate")
 
         central = QWidget()
         outer = QVBoxLayout(central)
@@ -1118,8 +1112,7 @@ class MainWindow(QMainWindow):
         self.shutdown()
         if self.model_manager is not None:
             self.model_manager.close()
-        if self.eval_panel is not None:
-            self.eval_panel.shutdown()
+        self.eval_panel.shutdown()
         super().closeEvent(event)
 
 
