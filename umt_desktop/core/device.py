@@ -1,16 +1,21 @@
-"""Choosing where and in which precision the model runs."""
+"""Choosing where and in which precision the model runs.
+
+torch is imported inside the functions: the CLI reads `PRECISIONS` while it builds
+its parser, and `umt-desktop --version` should not wait for torch.
+"""
 
 from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-
-import torch
+from typing import TYPE_CHECKING
 
 from .errors import DeviceError
 
+if TYPE_CHECKING:
+    import torch
+
 PRECISIONS = ("auto", "float32", "bfloat16", "float16")
-_DTYPES = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
 @dataclass(frozen=True)
@@ -22,16 +27,20 @@ class Runtime:
 
     @property
     def precision(self) -> str:
-        return {None: "float32", torch.bfloat16: "bfloat16", torch.float16: "float16"}[self.autocast]
+        return "float32" if self.autocast is None else str(self.autocast).removeprefix("torch.")
 
     @property
     def label(self) -> str:
+        import torch
+
         if self.device.type == "cuda":
             index = self.device.index or 0
             return f"cuda:{index} ({torch.cuda.get_device_name(index)}), {self.precision}"
         return f"cpu, {self.precision}"
 
     def autocast_context(self):
+        import torch
+
         if self.autocast is None:
             return contextlib.nullcontext()
         return torch.autocast(device_type=self.device.type, dtype=self.autocast)
@@ -39,6 +48,8 @@ class Runtime:
 
 def available_devices() -> list[str]:
     """'cpu' and every CUDA device, as strings the CLI and GUI accept."""
+    import torch
+
     devices = ["cpu"]
     if torch.cuda.is_available():
         devices += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
@@ -47,6 +58,8 @@ def available_devices() -> list[str]:
 
 def resolve(device: str = "auto", precision: str = "auto") -> Runtime:
     """'auto' is CUDA with bfloat16 autocast (float16 where bf16 is unsupported), else CPU float32."""
+    import torch
+
     if precision not in PRECISIONS:
         raise DeviceError(f"unknown precision {precision!r} (choose from {', '.join(PRECISIONS)})")
     device = (device or "auto").strip().lower()
@@ -69,4 +82,5 @@ def resolve(device: str = "auto", precision: str = "auto") -> Runtime:
         raise DeviceError(f"device {device!r} is not supported (use auto, cpu, cuda or cuda:N)")
     elif precision == "auto":
         precision = "float32"
-    return Runtime(dev, _DTYPES[precision])
+    dtypes = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
+    return Runtime(dev, dtypes[precision])
