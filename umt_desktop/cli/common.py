@@ -63,28 +63,39 @@ def print_json(obj) -> None:
 
 
 class ProgressBar:
-    """A text progress bar on stderr, redrawn at most ten times a second."""
+    """A text progress bar on stderr.
+
+    On a terminal it is redrawn in place at most ten times a second; redirected to a
+    file or a pipe it writes only its final line, so logs stay readable.
+    """
 
     def __init__(self, label: str, total: int | None = None, unit: str = "", width: int = 28, stream=None):
         self.label, self.total, self.unit, self.width = label, total, unit, width
         self.stream = stream or sys.stderr
+        self.live = bool(getattr(self.stream, "isatty", lambda: False)())
         self.start = time.monotonic()
         self._last = 0.0
+        self._shown = 0  # length of the line on screen, to blank what a shorter one leaves
         self.done = 0
+        self.extra = ""
 
     def update(self, done: float, total: float | None = None, extra: str = "") -> None:
-        self.done = done
+        self.done, self.extra = done, extra
         if total is not None:
             self.total = total
         now = time.monotonic()
-        if now - self._last < 0.1 and (self.total is None or done < self.total):
+        if not self.live or (now - self._last < 0.1 and (self.total is None or done < self.total)):
             return
         self._last = now
-        self.stream.write("\r" + self._render(extra))
-        self.stream.flush()
+        self._draw(self._render())
 
-    def _render(self, extra: str) -> str:
-        elapsed = now_minus(self.start)
+    def _draw(self, line: str, end: str = "") -> None:
+        self.stream.write("\r" + line.ljust(self._shown) + end)
+        self.stream.flush()
+        self._shown = 0 if end else len(line)
+
+    def _render(self) -> str:
+        elapsed = time.monotonic() - self.start
         if self.total:
             frac = min(1.0, self.done / self.total)
             filled = int(frac * self.width)
@@ -93,15 +104,10 @@ class ProgressBar:
             text = f"{self.label} [{bar}] {frac:6.1%} {_fmt(self.done, self.unit)}/{_fmt(self.total, self.unit)} eta {eta:4.0f}s"
         else:
             text = f"{self.label} {_fmt(self.done, self.unit)} {elapsed:4.0f}s"
-        return f"{text} {extra}".rstrip()
+        return f"{text} {self.extra}".rstrip()
 
     def close(self) -> None:
-        self.stream.write("\r" + self._render("") + "\n")
-        self.stream.flush()
-
-
-def now_minus(start: float) -> float:
-    return time.monotonic() - start
+        self._draw(self._render(), end="\n")
 
 
 def _fmt(n: float, unit: str) -> str:
