@@ -26,7 +26,7 @@ def add_parser(sub) -> None:
     p.add_argument("--devices", nargs="+", metavar="DEVICE", help="cpu, cuda, cuda:N (default: every available device)")
     p.add_argument("--precisions", nargs="+", choices=["float32", "bfloat16", "float16"], metavar="P",
                    help="CUDA precisions (default: float32 bfloat16 float16; the CPU runs float32)")
-    p.add_argument("--repeats", type=_positive, metavar="N", help="timed passes per figure, median reported (default: 3)")
+    p.add_argument("--repeats", type=_positive, metavar="N", help="timed rounds, the paths interleaved; the best pass is reported (default: 3)")
     p.add_argument("--workers", type=_non_negative, default=2, metavar="N", help="decode worker processes (default: 2)")
     p.add_argument("--videos", type=_positive, metavar="N", help="synthetic videos for the throughput figures (default: 4 on CPU, 32 on CUDA)")
     p.add_argument("--threads", type=_positive, metavar="N", help="torch threads (default: one per core)")
@@ -134,7 +134,7 @@ def format_report(data: dict) -> str:
             [[r["device"], r["precision"], r["backend"], str(r["size"]), f"{r['tflops']:.3f}"] for r in data["matmul"]],
         ))
     if data["forward"]:
-        parts.append("\nmodel forward per view (random weights; floor = FLOPs / matmul rate)\n")
+        parts.append("\nmodel forward per view (random weights; best of interleaved passes; floor = FLOPs / matmul rate)\n")
         parts.append(_table(
             ["model", "device", "precision", "path", "batch", "ms/view", "floor ms", "of limit", "TFLOP/s", "vs naive"],
             [[r["model"], r["device"], r["precision"], r["path"], str(r["batch"]), f"{r['ms_per_view']:.1f}",

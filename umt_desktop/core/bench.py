@@ -60,8 +60,8 @@ class BenchSettings:
     batches: tuple[int, ...] = (1, 12)
     devices: tuple[str, ...] | None = None  # None: every available device
     precisions: tuple[str, ...] | None = None  # None: float32 on CPU, float32/bf16/fp16 on CUDA
-    repeats: int = 3  # timed passes per figure (the median is reported) ...
-    min_seconds: float = 2.0  # ... fewer once this much time is spent on a figure
+    repeats: int = 3  # timed rounds per figure (the best pass is reported, the median kept) ...
+    min_seconds: float = 2.0  # ... fewer once each path has had this much time
     naive: bool = True  # also time the reference's explicit attention, for the speed-up
     gemm_size: int = 4096
     classify: bool = True
@@ -207,50 +207,59 @@ def _set_path(model: torch.nn.Module, path: str) -> None:
 def forward_rows(model_name: str, device: torch.device, precision: str, batches: tuple[int, ...],
                  settings: BenchSettings, check: Callable[[], None],
                  progress: Callable[[str], None]) -> list[dict]:
+    """Time the paths in interleaved rounds (fast, sdpa, naive, fast, ...) so that whatever else
+    runs on the machine slows them alike; the best pass is the figure, the median is kept too."""
     config = MODELS[model_name]
     runtime = resolve(str(device), precision)
     model = random_model(config).to(device)
-    rows = []
+    paths = _paths(device, precision, settings.naive)
     gen = torch.Generator(device="cpu").manual_seed(0)
-    for path in _paths(device, precision, settings.naive):
-        _set_path(model, path)
-        with torch.inference_mode():
-            if device.type == "cuda":
-                # Warm-up: kernel selection and the caching allocator. On a CPU the first pass costs
-                # milliseconds more against seconds, and the median of the passes absorbs it.
-                warm = torch.randn(1, 3, config.frames, config.image, config.image, generator=gen).to(device)
-                with runtime.autocast_context():
-                    model(warm)
-            for batch in batches:
-                check()
-                progress(f"forward {config.name} {device} {precision} {path} batch {batch}")
-                x = torch.randn(batch, 3, config.frames, config.image, config.image, generator=gen).to(device)
-                if device.type == "cuda":
-                    torch.cuda.reset_peak_memory_stats(device)
-                    with runtime.autocast_context():
-                        model(x)  # batch-specific warm-up (cuBLAS/flash kernels); cheap on a GPU
+    rows = []
 
-                def step(model=model, x=x):
-                    with runtime.autocast_context():
-                        model(x)
+    def step(x: torch.Tensor) -> None:
+        with runtime.autocast_context():
+            model(x)
 
-                times = _timed(step, device, settings.repeats, settings.min_seconds, check)
-                median = statistics.median(times)
+    with torch.inference_mode():
+        if device.type == "cuda":
+            # Warm-up: kernel selection and the caching allocator. On a CPU the first pass costs
+            # milliseconds more against seconds.
+            warm = torch.randn(1, 3, config.frames, config.image, config.image, generator=gen).to(device)
+            for path in paths:
+                _set_path(model, path)
+                step(warm)
+        for batch in batches:
+            x = torch.randn(batch, 3, config.frames, config.image, config.image, generator=gen).to(device)
+            times: dict[str, list[float]] = {p: [] for p in paths}
+            peak: dict[str, float] = {}
+            for round_ in range(max(1, settings.repeats)):
+                for path in paths:
+                    check()
+                    progress(f"forward {config.name} {device} {precision} {path} batch {batch} pass {round_ + 1}")
+                    _set_path(model, path)
+                    if device.type == "cuda":
+                        if round_ == 0:
+                            step(x)  # batch-specific warm-up (cuBLAS/flash kernels); cheap on a GPU
+                        torch.cuda.reset_peak_memory_stats(device)
+                    times[path] += _timed(lambda: step(x), device, 1, 0.0, check)
+                    if device.type == "cuda":
+                        peak[path] = max(peak.get(path, 0.0), torch.cuda.max_memory_allocated(device) / 2**20)
+                spent = sum(sum(t) for t in times.values()) / len(paths)
+                if settings.min_seconds > 0 and spent >= settings.min_seconds:
+                    break
+            for path in paths:
+                best, median = min(times[path]), statistics.median(times[path])
                 row = {
                     "model": config.name, "device": str(device), "precision": precision, "path": path,
-                    "batch": batch, "runs": len(times),
-                    "ms_per_view": 1000.0 * median / batch,
-                    "best_ms_per_view": 1000.0 * min(times) / batch,
+                    "batch": batch, "runs": len(times[path]),
+                    "ms_per_view": 1000.0 * best / batch,
+                    "median_ms_per_view": 1000.0 * median / batch,
                     "gflops_per_view": config.flops_per_view() / 1e9,
-                    "tflops": config.flops_per_view() * batch / median / 1e12,
+                    "tflops": config.flops_per_view() * batch / best / 1e12,
                 }
-                if device.type == "cuda":
-                    row["gpu_peak_mb"] = torch.cuda.max_memory_allocated(device) / 2**20
+                if path in peak:
+                    row["gpu_peak_mb"] = peak[path]
                 rows.append(row)
-                del x
-    del model
-    if device.type == "cuda":
-        torch.cuda.empty_cache()
     return rows
 
 
