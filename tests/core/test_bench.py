@@ -149,3 +149,13 @@ def test_cancelled_bench_stops():
 def test_unknown_shape_is_a_user_error():
     with pytest.raises(UMTError, match="unknown model shape"):
         run_bench(BenchSettings(models=("UMT-XXL",)))
+
+
+def test_cpu_autocast_takes_the_aten_path_and_stays_close(tiny_checkpoint):
+    model = load_checkpoint(tiny_checkpoint).model
+    x = torch.randn(1, 3, 8, 224, 224, generator=torch.Generator().manual_seed(7))
+    with torch.inference_mode():
+        exact = model(x).softmax(-1)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            low = model(x).float().softmax(-1)
+    assert (low - exact).abs().max().item() < 1e-2
