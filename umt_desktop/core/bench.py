@@ -8,8 +8,9 @@ One run measures, on every requested device and precision:
 - `matmul`: the device's matrix-multiply rate (a large GEMM; every GEMM back end
   torch offers on that device, the fastest one being the hardware limit used below);
 - `forward`: model forward time per view for UMT shapes with random weights, for
-  the model's own path ("fast"), plain ATen with SDPA ("sdpa", on CPU when the fast
-  path uses oneDNN) and the reference's explicit attention ("naive"); each row has
+  the model's own path ("fast"), plain ATen kernels with SDPA ("sdpa", on CPU where
+  the fast path runs its linear layers on oneDNN) and the reference's explicit
+  attention ("naive"); each row has
   its FLOPs, its "floor" (FLOPs / matmul rate), the fraction of that limit reached and
   its speed-up over the naive float32 path measured side by side;
 - `classify`: one end-to-end `Classifier.classify` (4x3 views) split into decode,
@@ -192,7 +193,7 @@ def _paths(device: torch.device, precision: str, naive: bool) -> list[str]:
     """Which attention/kernel paths are timed for a device and precision."""
     paths = ["fast"]
     if device.type == "cpu" and getattr(_model, "ONEDNN", False):
-        paths.append("sdpa")  # the fast CPU path is oneDNN: show plain SDPA beside it
+        paths.append("sdpa")  # the fast CPU path runs its linears on oneDNN: show plain ATen beside it
     if naive and precision == "float32":
         paths.append("naive")
     return paths

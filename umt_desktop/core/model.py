@@ -76,14 +76,38 @@ def sinusoid_table(positions: int, dim: int) -> torch.Tensor:
     return torch.from_numpy(table).float().unsqueeze(0)
 
 
-def _has_onednn_linear() -> bool:
+def _onednn_linear(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, gelu: bool = False
+) -> torch.Tensor:
+    # MKL's sgemm takes its AVX2 path on AMD CPUs; oneDNN's AVX-512 GEMM is up to twice as
+    # fast there, in the same IEEE float32 arithmetic (results agree to float32 rounding).
+    # Strided operands would send oneDNN to its reference kernels (a hundred times slower).
+    x, weight = x.contiguous(), weight.contiguous()
+    if gelu:
+        return torch.ops.mkldnn._linear_pointwise(x, weight, bias, "gelu", [], "none")
+    return torch.ops.mkldnn._linear_pointwise(x, weight, bias, "none", [], "")
+
+
+def _probe_onednn() -> bool:
+    """Whether this torch's oneDNN linear op exists and computes F.linear (and exact GELU).
+
+    The op is the one torch's own CPU compiler emits, but it is not public API: check
+    it once on a tiny problem instead of trusting its signature across versions.
+    """
     try:
-        return torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
-    except (AttributeError, RuntimeError):
+        if not (torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")):
+            return False
+        g = torch.Generator().manual_seed(0)
+        x, w, b = (torch.randn(*shape, generator=g) for shape in ((5, 3, 16), (24, 16), (24,)))
+        with torch.inference_mode():
+            plain = torch.allclose(_onednn_linear(x, w, b), F.linear(x, w, b), atol=1e-5)
+            fused = torch.allclose(_onednn_linear(x, w, b, gelu=True), F.gelu(F.linear(x, w, b)), atol=1e-5)
+        return plain and fused
+    except Exception:  # any failure means: use the plain ATen kernels
         return False
 
 
-ONEDNN = _has_onednn_linear()
+ONEDNN = _probe_onednn()
 
 
 def _onednn_usable(x: torch.Tensor, weight: torch.Tensor) -> bool:
@@ -105,41 +129,12 @@ def _cpu_autocast() -> bool:
         return torch.is_autocast_cpu_enabled()
 
 
-def _onednn_linear(
-    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, gelu: bool = False
-) -> torch.Tensor:
-    # MKL's sgemm takes its AVX2 path on AMD CPUs; oneDNN's AVX-512 GEMM is up to twice as
-    # fast there, in the same IEEE float32 arithmetic (results agree to float32 rounding).
-    # Strided operands would send oneDNN to its reference kernels (a hundred times slower).
-    x, weight = x.contiguous(), weight.contiguous()
-    if gelu:
-        return torch.ops.mkldnn._linear_pointwise(x, weight, bias, "gelu", [], "none")
-    return torch.ops.mkldnn._linear_pointwise(x, weight, bias, "none", [], "")
-
-
-def _onednn_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float) -> torch.Tensor:
-    """softmax(q k^T * scale) v, one (batch, head) at a time, on oneDNN GEMMs.
-
-    On CPU, SDPA's flash kernel runs its GEMMs through MKL; this keeps only one
-    (tokens x tokens) score matrix alive at a time (10 MB for 1568 tokens).
-    """
-    q = (q * scale).contiguous()
-    k = k.contiguous()
-    vt = v.transpose(-2, -1).contiguous()
-    out = torch.empty_like(q)
-    for b in range(q.shape[0]):
-        for h in range(q.shape[1]):
-            scores = _onednn_linear(q[b, h], k[b, h], None).softmax(dim=-1)
-            out[b, h] = _onednn_linear(scores, vt[b, h], None)
-    return out
-
-
 class Attention(nn.Module):
     """Multi-head self-attention with UMT's bias layout (q and v biased, k not).
 
     `naive=True` selects the explicit softmax(q k^T) v formulation of the
-    reference; the default goes through scaled_dot_product_attention, or, for
-    float32 CPU inference with `onednn` on, through oneDNN GEMMs.
+    reference; the default goes through scaled_dot_product_attention. With
+    `onednn` on, float32 CPU inference runs the projections on oneDNN GEMMs.
     """
 
     def __init__(self, dim: int, num_heads: int, naive: bool = False) -> None:
@@ -164,8 +159,6 @@ class Attention(nn.Module):
         if self.naive:
             attn = (q * self.scale) @ k.transpose(-2, -1)
             x = attn.softmax(dim=-1) @ v
-        elif fast:
-            x = _onednn_attention(q, k, v, self.scale)
         else:
             x = F.scaled_dot_product_attention(q, k, v, scale=self.scale)
         return linear(x.transpose(1, 2).reshape(b, n, c), self.proj.weight, self.proj.bias)
