@@ -57,10 +57,17 @@ def _setuptools_is_enough() -> bool:
     return False
 
 
+def _has_build() -> bool:
+    # build.__main__, not build: a stray ./build folder would pass for a namespace package.
+    try:
+        return importlib.util.find_spec("build.__main__") is not None
+    except ModuleNotFoundError:  # find_spec imports the parent package, absent here
+        return False
+
+
 def _build_wheel(src: Path, out: Path) -> Path:
     have_setuptools = _setuptools_is_enough()
-    # build.__main__, not build: a stray ./build folder would pass for a namespace package.
-    if importlib.util.find_spec("build.__main__") is not None and have_setuptools:
+    if _has_build() and have_setuptools:
         # The documented command; sdist first, then the wheel from the sdist, so a
         # file missing from the sdist is missing from the wheel too.
         cmd = [sys.executable, "-m", "build", "--no-isolation", "--skip-dependency-check", "--outdir", str(out), str(src)]
