@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import print_json
+from .common import count, positive_int, print_json
 
 
 def add_parser(sub) -> None:
@@ -22,15 +22,15 @@ def add_parser(sub) -> None:
                    help="UMT-B at batch 1, one timed pass each, 2 videos (a few minutes on a small CPU)")
     p.add_argument("--models", nargs="+", metavar="SHAPE", choices=["UMT-B", "UMT-L", "tiny"],
                    help="model shapes: UMT-B, UMT-L, tiny (default: UMT-B UMT-L; --quick: UMT-B)")
-    p.add_argument("--batches", nargs="+", type=_positive, metavar="N", help="views per forward pass (default: 1 12)")
+    p.add_argument("--batches", nargs="+", type=positive_int, metavar="N", help="views per forward pass (default: 1 12)")
     p.add_argument("--devices", nargs="+", metavar="DEVICE", help="cpu, cuda, cuda:N (default: every available device)")
     p.add_argument("--precisions", nargs="+", choices=["float32", "bfloat16", "float16"], metavar="P",
                    help="CUDA precisions (default: float32 bfloat16 float16; the CPU runs float32)")
-    p.add_argument("--repeats", type=_positive, metavar="N", help="timed rounds, the paths interleaved; the best pass is reported (default: 3)")
-    p.add_argument("--workers", type=_non_negative, default=2, metavar="N", help="decode worker processes (default: 2)")
-    p.add_argument("--videos", type=_positive, metavar="N", help="synthetic videos for the throughput figures (default: 4 on CPU, 32 on CUDA)")
-    p.add_argument("--threads", type=_positive, metavar="N", help="torch threads (default: one per core)")
-    p.add_argument("--gemm-size", type=_positive, metavar="N", help="matrix size of the matmul-rate GEMM (default: 4096)")
+    p.add_argument("--repeats", type=positive_int, metavar="N", help="timed rounds, the paths interleaved; the best pass is reported (default: 3)")
+    p.add_argument("--workers", type=count, default=2, metavar="N", help="decode worker processes (default: 2)")
+    p.add_argument("--videos", type=positive_int, metavar="N", help="synthetic videos for the throughput figures (default: 4 on CPU, 32 on CUDA)")
+    p.add_argument("--threads", type=positive_int, metavar="N", help="torch threads (default: one per core)")
+    p.add_argument("--gemm-size", type=positive_int, metavar="N", help="matrix size of the matmul-rate GEMM (default: 4096)")
     p.add_argument("--no-naive", action="store_true", help="skip the naive reference attention")
     p.add_argument("--no-classify", action="store_true", help="skip the end-to-end classify timing")
     p.add_argument("--no-eval", action="store_true", help="skip the evaluation throughput")
@@ -41,18 +41,6 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def _non_negative(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return value
 
 
 def settings_from_args(args):

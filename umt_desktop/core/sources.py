@@ -72,6 +72,7 @@ class FrameSource:
         self._cap = None
         self._lock = threading.Lock()
         self._next_index = 0
+        self._t0: float | None = None  # monotonic time of a live source's first frame
         self._closed = False
         self._reading = False
 
@@ -176,6 +177,15 @@ class FrameSource:
         w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
         self.size = (w, h) if w > 0 and h > 0 else None
 
+    def _stamp_live(self, image: np.ndarray) -> Frame:
+        """A live frame: the next index, seconds since the first frame on the monotonic clock."""
+        now = time.monotonic()
+        if self._t0 is None:
+            self._t0 = now
+        index = self._next_index
+        self._next_index += 1
+        return Frame(index, now - self._t0, image, now)
+
     def _open(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -246,7 +256,6 @@ class CameraSource(FrameSource):
         self.index = int(index)
         self.timeout = timeout
         self.description = f"camera:{self.index}"
-        self._t0: float | None = None
 
     def _open(self) -> None:
         import cv2
@@ -269,12 +278,7 @@ class CameraSource(FrameSource):
             if time.monotonic() >= deadline:
                 raise SourceError(f"camera {self.index} stopped delivering frames (unplugged?)")
             time.sleep(0.05)
-        now = time.monotonic()
-        if self._t0 is None:
-            self._t0 = now
-        index = self._next_index
-        self._next_index += 1
-        return Frame(index, now - self._t0, image, now)
+        return self._stamp_live(image)
 
 
 class NetworkSource(FrameSource):
@@ -292,7 +296,6 @@ class NetworkSource(FrameSource):
         self.retries = max(0, int(retries))
         self.description = _redact(url)
         self.reconnects = 0
-        self._t0: float | None = None
 
     def _connect(self):
         import cv2
@@ -334,12 +337,7 @@ class NetworkSource(FrameSource):
                 raise SourceError(f"lost the stream {self.description} (no data, and reconnecting failed)")
             self._set_capture(cap)
             image = self._read_capture()
-        now = time.monotonic()
-        if self._t0 is None:
-            self._t0 = now
-        index = self._next_index
-        self._next_index += 1
-        return Frame(index, now - self._t0, image, now)
+        return self._stamp_live(image)
 
 
 def open_source(
