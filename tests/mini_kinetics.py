@@ -131,19 +131,23 @@ def make_csv(root: Path, targets: list[int], missing: bool = True) -> Path:
     return ann
 
 
-def opengvlab_copy(dest: Path) -> Path:
-    """The tiny checkpoint converted to OpenGVLab's layout: {"model": ...}, `head.*`, no `backbone.`."""
-    import torch
-
-    obj = torch.load(TINY, map_location="cpu", weights_only=True)
-    state = obj.get("state_dict", obj)
+def to_opengvlab(mm_state: dict) -> dict:
+    """MMAction2 weights renamed to OpenGVLab's layout: `head.*`, no `backbone.` prefix."""
     out = {}
-    for k, v in state.items():
+    for k, v in mm_state.items():
         if k.startswith("backbone."):
             out[k[len("backbone."):]] = v
         elif k.startswith("cls_head.fc_cls."):
             out["head." + k[len("cls_head.fc_cls."):]] = v
         else:
             out[k] = v
-    torch.save({"model": out}, dest)
+    return out
+
+
+def opengvlab_copy(dest: Path) -> Path:
+    """The tiny checkpoint converted to OpenGVLab's layout: {"model": ...}, `head.*`, no `backbone.`."""
+    import torch
+
+    obj = torch.load(TINY, map_location="cpu", weights_only=True)
+    torch.save({"model": to_opengvlab(obj.get("state_dict", obj))}, dest)
     return dest

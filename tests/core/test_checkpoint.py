@@ -2,6 +2,7 @@ import argparse
 
 import pytest
 import torch
+from mini_kinetics import to_opengvlab
 
 from umt_desktop import load_classifier
 from umt_desktop.core.checkpoint import IMAGENET, MMACTION2, load_checkpoint
@@ -12,14 +13,6 @@ from umt_desktop.core.model import config_from_state_dict
 @pytest.fixture(scope="module")
 def mm_state(tiny_checkpoint):
     return torch.load(tiny_checkpoint, weights_only=True)["state_dict"]
-
-
-def to_opengvlab(mm_state: dict) -> dict:
-    out = {}
-    for k, v in mm_state.items():
-        k = k.replace("backbone.", "", 1) if k.startswith("backbone.") else k.replace("cls_head.fc_cls.", "head.")
-        out[k] = v
-    return out
 
 
 def logits(model) -> torch.Tensor:
