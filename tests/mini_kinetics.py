@@ -78,7 +78,7 @@ def expected_metrics(probs, targets, skip: set[int] = frozenset()) -> dict:
 
 
 def names(indices: list[int]) -> list[str]:
-    from umt_desktop.core.labels import kinetics
+    from umt_desktop.core.model.labels import kinetics
 
     labels = kinetics(400)
     return [labels[i] for i in indices]

@@ -11,7 +11,8 @@ PACKAGE = Path(umt_desktop.__file__).parent
 
 def test_core_and_cli_import_without_qt():
     modules = sorted(
-        f"umt_desktop.core.{p.stem}" for p in (PACKAGE / "core").glob("*.py") if p.stem != "__init__"
+        ".".join(p.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__")
+        for p in (PACKAGE / "core").rglob("*.py")
     )
     code = (
         "import importlib, sys\n"
@@ -26,6 +27,6 @@ def test_core_and_cli_import_without_qt():
 
 
 def test_core_sources_do_not_mention_qt_imports():
-    for path in (PACKAGE / "core").glob("*.py"):
+    for path in (PACKAGE / "core").rglob("*.py"):
         text = path.read_text()
         assert "import PySide6" not in text and "from PySide6" not in text, path.name

@@ -14,7 +14,7 @@ import pytest
 from videos import write_video
 
 from umt_desktop.cli import main
-from umt_desktop.core.video import open_video
+from umt_desktop.core.video.readers import open_video
 
 
 def stream(capsys, *args):

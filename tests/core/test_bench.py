@@ -5,11 +5,11 @@ import pytest
 import torch
 
 from umt_desktop.core import bench
-from umt_desktop.core import model as model_module
+from umt_desktop.core.model import network as model_module
 from umt_desktop.core.bench import BenchSettings, attach_floor, run_bench
-from umt_desktop.core.checkpoint import load_checkpoint
+from umt_desktop.core.model.checkpoint import load_checkpoint
 from umt_desktop.core.errors import Cancelled, UMTError
-from umt_desktop.core.model import UMT_B, UMTConfig, random_model
+from umt_desktop.core.model.network import UMT_B, UMTConfig, random_model
 
 TINY = bench.MODELS["tiny"]
 

@@ -5,9 +5,9 @@ import torch
 from mini_kinetics import to_opengvlab
 
 from umt_desktop import load_classifier
-from umt_desktop.core.checkpoint import IMAGENET, MMACTION2, load_checkpoint
+from umt_desktop.core.model.checkpoint import IMAGENET, MMACTION2, load_checkpoint
 from umt_desktop.core.errors import CheckpointError, LabelError
-from umt_desktop.core.model import config_from_state_dict
+from umt_desktop.core.model.network import config_from_state_dict
 
 
 @pytest.fixture(scope="module")

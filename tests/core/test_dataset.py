@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from umt_desktop.core.dataset import KineticsFolder, select_subset
+from umt_desktop.core.evaluation.dataset import KineticsFolder, select_subset
 from umt_desktop.core.errors import DatasetError
-from umt_desktop.core.labels import kinetics
+from umt_desktop.core.model.labels import kinetics
 
 K400 = kinetics(400)
 

@@ -14,8 +14,8 @@ import pytest
 from mini_kinetics import TINY, expected_metrics, make_folders, probabilities, truth
 
 from umt_desktop.cli import main
-from umt_desktop.core.distributed import DistEnv, detect, rank_device
-from umt_desktop.core.history import History
+from umt_desktop.core.evaluation.distributed import DistEnv, detect, rank_device
+from umt_desktop.core.evaluation.history import History
 
 SAME = ["top1", "top5", "mean_class_accuracy", "videos", "failed", "missing", "checkpoint", "views"]
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from videos import write_video
 
-from umt_desktop.core.engine import (
+from umt_desktop.core.streaming.engine import (
     FrameBuffer,
     SlidingWindowEngine,
     Smoother,
@@ -20,9 +20,9 @@ from umt_desktop.core.engine import (
     window_positions,
 )
 from umt_desktop.core.errors import SourceError, UMTError
-from umt_desktop.core.sources import FileSource, Frame, open_source
-from umt_desktop.core.transforms import sample_indices
-from umt_desktop.core.video import open_video
+from umt_desktop.core.streaming.sources import FileSource, Frame, open_source
+from umt_desktop.core.video.transforms import sample_indices
+from umt_desktop.core.video.readers import open_video
 
 
 def expected_windows(num_frames: int, fps: Fraction, span: Fraction, stride: Fraction) -> list[tuple[Fraction, list[int]]]:

@@ -17,9 +17,9 @@ from mini_kinetics import (
 )
 
 from umt_desktop.core.errors import Cancelled
-from umt_desktop.core.evaluation import EvalRun, EvalSettings, compute_metrics, measure_throughput, results_of
-from umt_desktop.core.history import History, Prediction
-from umt_desktop.core.labels import kinetics
+from umt_desktop.core.evaluation.run import EvalRun, EvalSettings, compute_metrics, measure_throughput, results_of
+from umt_desktop.core.evaluation.history import History, Prediction
+from umt_desktop.core.model.labels import kinetics
 
 
 def _settings(root, ann=None, views="1x1", workers=0, **kw) -> EvalSettings:

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from umt_desktop.core.checkpoint import load_checkpoint
-from umt_desktop.core.transforms import sample_indices
+from umt_desktop.core.model.checkpoint import load_checkpoint
+from umt_desktop.core.video.transforms import sample_indices
 
 
 def reference_input() -> torch.Tensor:

@@ -9,7 +9,7 @@ import multiprocessing as mp
 import pytest
 
 from umt_desktop.core.errors import DatasetError
-from umt_desktop.core.history import History, Prediction
+from umt_desktop.core.evaluation.history import History, Prediction
 from umt_desktop.core.paths import database_path
 
 

@@ -1,7 +1,7 @@
 import pytest
 
 from umt_desktop.core.errors import LabelError
-from umt_desktop.core.labels import kinetics, labels_for
+from umt_desktop.core.model.labels import kinetics, labels_for
 
 
 @pytest.mark.parametrize("classes", [400, 600, 700, 710])

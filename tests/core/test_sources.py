@@ -15,8 +15,8 @@ import pytest
 from videos import write_video
 
 from umt_desktop.core.errors import SourceError
-from umt_desktop.core.sources import CameraSource, FileSource, NetworkSource, open_source
-from umt_desktop.core.video import open_video
+from umt_desktop.core.streaming.sources import CameraSource, FileSource, NetworkSource, open_source
+from umt_desktop.core.video.readers import open_video
 
 
 def free_port() -> int:

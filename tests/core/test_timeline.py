@@ -11,10 +11,10 @@ import pytest
 from videos import write_video
 
 from umt_desktop.core.classifier import TopK
-from umt_desktop.core.engine import SlidingWindowEngine, WindowResult
+from umt_desktop.core.streaming.engine import SlidingWindowEngine, WindowResult
 from umt_desktop.core.errors import UMTError
-from umt_desktop.core.sources import open_source
-from umt_desktop.core.timeline import Timeline, write_annotated_video
+from umt_desktop.core.streaming.sources import open_source
+from umt_desktop.core.streaming.timeline import Timeline, write_annotated_video
 
 
 def window(t: float, index: int, score: float, span: float = 1.0) -> WindowResult:

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from umt_desktop.core.protocols import PROTOCOLS
-from umt_desktop.core.transforms import (
+from umt_desktop.core.video.protocols import PROTOCOLS
+from umt_desktop.core.video.transforms import (
     center_crop_offset,
     resize_short_side,
     resized_size,

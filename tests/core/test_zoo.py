@@ -9,9 +9,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from umt_desktop.core.download import download
+from umt_desktop.core.model.download import download
 from umt_desktop.core.errors import Cancelled, CheckpointError, DownloadError, ModelNotFoundError, OfflineError
-from umt_desktop.core.zoo import ModelStore, zoo, zoo_entry
+from umt_desktop.core.model.zoo import ModelStore, zoo, zoo_entry
 
 
 class FileServer:

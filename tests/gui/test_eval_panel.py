@@ -9,7 +9,7 @@ import sys
 import pytest
 from mini_kinetics import TINY, expected_metrics, make_folders, probabilities, truth
 
-from umt_desktop.core.history import History
+from umt_desktop.core.evaluation.history import History
 from umt_desktop.gui.eval_panel import EvalPanel
 
 

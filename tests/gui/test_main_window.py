@@ -78,7 +78,7 @@ def test_dropping_several_files_queues_a_playlist(qtbot, make_window, make_video
 
 
 def test_model_switch_while_streaming(qtbot, make_window, make_video, tiny_checkpoint):
-    from umt_desktop.core.zoo import ModelStore
+    from umt_desktop.core.model.zoo import ModelStore
 
     ModelStore().import_file(tiny_checkpoint, "tiny-copy")
     w = make_window()

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from PySide6.QtCore import QThreadPool
 
-from umt_desktop.core.zoo import ModelStore, zoo
+from umt_desktop.core.model.zoo import ModelStore, zoo
 from umt_desktop.gui.notifications import Notifier
 from umt_desktop.gui.widgets.model_manager import COLUMNS, ModelManagerDialog
 from umt_desktop.gui.workers import JobRunner

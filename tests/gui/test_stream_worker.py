@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from videos import write_video
 
-from umt_desktop.core.video import open_video
+from umt_desktop.core.video.readers import open_video
 
 pytest.importorskip("pytestqt")
 

@@ -81,9 +81,9 @@ def run(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from ..core.distributed import DistributedError, detect
+    from ..core.evaluation.distributed import DistributedError, detect
     from ..core.errors import Cancelled
-    from ..core.evaluation import EvalRun, EvalSettings
+    from ..core.evaluation.run import EvalRun, EvalSettings
 
     env = detect()
     main = env is None or env.rank == 0
@@ -167,7 +167,7 @@ def _stop_on_sigterm(run, env) -> None:
     """torchrun sends SIGTERM to every rank when one fails: leave a clear line and a resumable run."""
     import signal
 
-    from ..core.distributed import DistributedError
+    from ..core.evaluation.distributed import DistributedError
 
     def handler(signum, frame):
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -200,7 +200,7 @@ def _print_result(r) -> None:
 
 
 def _list_runs(as_json: bool) -> int:
-    from ..core.history import History
+    from ..core.evaluation.history import History
 
     with History() as history:
         runs = history.runs()
@@ -227,8 +227,8 @@ def _list_runs(as_json: bool) -> int:
 
 def _export(run_id: str, dest: str) -> int:
     from ..core.errors import UMTError
-    from ..core.history import History
-    from ..core.labels import labels_for
+    from ..core.evaluation.history import History
+    from ..core.model.labels import labels_for
 
     with History() as history:
         record = history.get_run(run_id)

@@ -97,7 +97,7 @@ def _check_source(source: str) -> None:
     from pathlib import Path
 
     from ..core.errors import VideoError
-    from ..core.video import is_video_path
+    from ..core.video.readers import is_video_path
 
     if source.startswith("camera:") or "://" in source:
         return

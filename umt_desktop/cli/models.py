@@ -32,13 +32,13 @@ def add_parser(sub) -> None:
 
 
 def _store():
-    from ..core.zoo import ModelStore
+    from ..core.model.zoo import ModelStore
 
     return ModelStore()
 
 
 def run_list(args) -> int:
-    from ..core.zoo import zoo
+    from ..core.model.zoo import zoo
 
     store = _store()
     installed = store.installed()
@@ -71,7 +71,7 @@ def run_list(args) -> int:
 
 
 def run_download(args) -> int:
-    from ..core.zoo import zoo_entry
+    from ..core.model.zoo import zoo_entry
 
     entry = zoo_entry(args.name)
     bar = ProgressBar(f"downloading {entry.name}", unit="B")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .common import ProgressBar, add_device_options, add_model_options, count, positive_int, print_json, probability
 
-# Kept in step with core.engine's defaults without importing torch at parse time.
+# Kept in step with core.streaming.engine's defaults without importing torch at parse time.
 DEFAULT_SPAN = 4.0
 DEFAULT_STRIDE = 0.5
 DEFAULT_SMOOTHING = "ema:0.5"
@@ -77,10 +77,10 @@ def _seconds(text: str) -> float:
 
 def run(args) -> int:
     from ..core.classifier import load_classifier
-    from ..core.engine import Smoothing, SlidingWindowEngine
+    from ..core.streaming.engine import Smoothing, SlidingWindowEngine
     from ..core.errors import UMTError
-    from ..core.sources import FileSource, open_source
-    from ..core.timeline import ANNOTATED_CODECS, Timeline, write_annotated_video
+    from ..core.streaming.sources import FileSource, open_source
+    from ..core.streaming.timeline import ANNOTATED_CODECS, Timeline, write_annotated_video
 
     smoothing = Smoothing.parse(args.smoothing)
     out = Path(args.out) if args.out else None

@@ -1,0 +1,29 @@
+"""The Qt-free core of umt-desktop: everything the CLI and the window do, as a library.
+
+Where each thing lives (the front ends in ``umt_desktop.cli`` and ``umt_desktop.gui`` only call these):
+
+``model/``       the UMT network and its weights
+    ``network``     ViT-B/L video transformer (SDPA attention, naive reference path), ``UMTConfig``
+    ``checkpoint``  MMAction2 / OpenGVLab files -> state dict + preprocessing, strict and safe loading
+    ``zoo``         the known checkpoints (``resources/zoo.json``) and the local ``ModelStore``
+    ``download``    resumable, checksummed downloads
+    ``labels``      Kinetics-400/600/700/710 class names
+``video/``       video input
+    ``readers``     decord and OpenCV readers, ``open_video``, video file extensions
+    ``transforms``  MMAction2's sampler, resize, crops, normalisation
+    ``protocols``   the test protocols (4 clips x 3 crops, 1x1) turning a video into a batch of views
+``streaming/``   live inference
+    ``sources``     files, cameras and network streams as frame sources (seek, pause, pacing)
+    ``engine``      ``SlidingWindowEngine``: 8-frame windows, smoothing, "newest window wins"
+    ``timeline``    action segments of a stream, CSV/JSON and annotated video output
+``evaluation/``  accuracy on a Kinetics copy
+    ``dataset``     class folders, MMAction2 lists, Kinetics CSVs
+    ``run``         ``EvalRun``: decode workers, batched inference, metrics, resume
+    ``history``     the SQLite history of runs and predictions
+    ``distributed`` torchrun: ranks, process groups, gathering
+``bench``        ``umt-desktop bench``: model, classify and evaluation throughput
+
+On top: ``classifier`` (``load_classifier``, ``Classifier``, ``TopK``), ``device`` (CPU/CUDA and
+precision), ``errors`` (one exception type per domain, each a one-line message), ``paths`` (data,
+models and config folders), ``settings`` (the window's settings file), ``resources`` (packaged data).
+"""

@@ -39,10 +39,10 @@ from typing import Callable
 import numpy as np
 import torch
 
-from . import model as _model
+from .model import network as _model
 from .device import available_devices, resolve
 from .errors import Cancelled, UMTError
-from .model import UMT_B, UMT_L, UMTConfig, random_model
+from .model.network import UMT_B, UMT_L, UMTConfig, random_model
 
 # "tiny" is the shape of the test fixture: a whole bench in seconds, for checks, not for figures.
 MODELS: dict[str, UMTConfig] = {
@@ -370,7 +370,7 @@ def evaluation_rows(root: Path, checkpoint: Path, device: str, precision: str, w
                     reader: str, reference: bool, check: Callable[[], None],
                     progress: Callable[[str], None]) -> dict:
     """decode-only, model-only and end-to-end videos/s of the evaluation pipeline on one folder."""
-    from .evaluation import measure_throughput
+    from .evaluation.run import measure_throughput
 
     row: dict = {"device": device, "precision": precision, "workers": workers}
     for mode in ("decode", "model", "full"):
@@ -401,8 +401,8 @@ def evaluation_rows(root: Path, checkpoint: Path, device: str, precision: str, w
 def reference_throughput(root: Path, checkpoint: Path, device: str, workers: int, reader: str) -> dict:
     """The reference's test loop on our decode workers: float32, naive attention, 8 videos a batch."""
     from .classifier import load_classifier
-    from .dataset import KineticsFolder
-    from .evaluation import decode_stream
+    from .evaluation.dataset import KineticsFolder
+    from .evaluation.run import decode_stream
 
     clf = load_classifier(checkpoint, device=device, precision="float32", reader=reader,
                           naive_attention=True, batch_size=REFERENCE_BATCH_VIDEOS * VIEWS_PER_VIDEO)
@@ -495,7 +495,7 @@ def run_bench(settings: BenchSettings | None = None, *, progress: Callable[[str]
             config = MODELS[settings.pipeline_model]
             say(f"writing a random {config.name} checkpoint and synthetic videos")
             checkpoint = write_random_checkpoint(config, tmp / f"random-{settings.pipeline_model}.pth")
-            from .labels import kinetics
+            from .model.labels import kinetics
 
             labels = kinetics(config.num_classes).names
             for device in devices:

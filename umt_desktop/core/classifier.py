@@ -15,14 +15,14 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from .checkpoint import Checkpoint, load_checkpoint
+from .model.checkpoint import Checkpoint, load_checkpoint
 from .device import Runtime, resolve
 from .errors import DeviceError
-from .labels import LabelSet, labels_for
-from .protocols import PROTOCOLS, Protocol, get_protocol
-from .transforms import normalise
-from .video import DEFAULT_READER, open_video
-from .zoo import ModelStore
+from .model.labels import LabelSet, labels_for
+from .video.protocols import PROTOCOLS, Protocol, get_protocol
+from .video.transforms import normalise
+from .video.readers import DEFAULT_READER, open_video
+from .model.zoo import ModelStore
 
 
 class TopK(NamedTuple):

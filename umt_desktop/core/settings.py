@@ -27,7 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "model": "",  # zoo/installed model name or a checkpoint path; "" = none chosen yet
     "device": "auto",  # auto, cpu, cuda:N
     "precision": "auto",  # auto, float32, bfloat16, float16
-    # The sliding window (same defaults as core.engine; see docs/streaming.md for why).
+    # The sliding window (same defaults as core.streaming.engine; see docs/streaming.md for why).
     "span": 4.0,  # seconds covered by the 8 frames of a live window
     "stride": 0.5,  # seconds between two live windows
     "smoothing": "ema:0.5",  # off, ema[:ALPHA] (weight of the newest window) or mean[:N]

@@ -197,7 +197,7 @@ class EvalWorker(QObject):
             self.finished.emit()
 
     def _in_process(self):
-        from ..core.evaluation import EvalRun
+        from ..core.evaluation.run import EvalRun
 
         self._run = EvalRun(self.settings, resume=self.resume, progress=self.progress.emit,
                             cancelled=lambda: self._stop, dist_env=None)
@@ -207,8 +207,8 @@ class EvalWorker(QObject):
 
     def _torchrun(self):
         """All local GPUs: the same `eval` under torchrun, followed through the history database."""
-        from ..core.evaluation import EvalProgress, results_of
-        from ..core.history import History
+        from ..core.evaluation.run import EvalProgress, results_of
+        from ..core.evaluation.history import History
 
         s = self.settings
         cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(self.gpus),
@@ -431,7 +431,7 @@ class EvalPanel(QWidget):
     # -- configuration ------------------------------------------------------------------
     def refresh_models(self) -> None:
         """Installed zoo models (checkable), keeping files added by hand and the checked state."""
-        from ..core.zoo import ModelStore
+        from ..core.model.zoo import ModelStore
 
         checked = set(self.checkpoints())
         files = [self.model_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.model_list.count())]
@@ -450,7 +450,7 @@ class EvalPanel(QWidget):
             if item.data(Qt.ItemDataRole.UserRole) == name:
                 item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
                 return
-        from ..core.zoo import published_top1
+        from ..core.model.zoo import published_top1
 
         text = Path(name).name if Path(name).suffix else name
         published = published_top1(Path(name).stem if Path(name).suffix else name)
@@ -520,7 +520,7 @@ class EvalPanel(QWidget):
         QThreadPool.globalInstance().start(job)
 
     def _label_classes(self) -> int:
-        from ..core.zoo import ModelStore
+        from ..core.model.zoo import ModelStore
 
         for c in self.checkpoints():
             model = ModelStore().get(c) if not Path(c).suffix else None
@@ -541,7 +541,7 @@ class EvalPanel(QWidget):
 
     def start(self, resume: str | None = None) -> bool:
         """Start the configured run (or resume `resume`) in a background thread."""
-        from ..core.evaluation import EvalSettings
+        from ..core.evaluation.run import EvalSettings
 
         if self.is_running():
             return False
@@ -675,7 +675,7 @@ class EvalPanel(QWidget):
 
     # -- history ---------------------------------------------------------------------------
     def refresh_history(self) -> None:
-        from ..core.history import History
+        from ..core.evaluation.history import History
 
         try:
             with History() as history:
@@ -702,8 +702,8 @@ class EvalPanel(QWidget):
 
     def show_run(self, run_id: str) -> None:
         """Show the stored metrics of a past run (partial runs included)."""
-        from ..core.evaluation import results_of
-        from ..core.history import History
+        from ..core.evaluation.run import results_of
+        from ..core.evaluation.history import History
 
         try:
             with History() as history:
@@ -729,7 +729,7 @@ class EvalPanel(QWidget):
             return
         path, _ = QFileDialog.getSaveFileName(self, "Export run", f"{run_id}.csv", "CSV (*.csv);;JSON (*.json)")
         if path:
-            from ..core.history import History
+            from ..core.evaluation.history import History
 
             try:
                 with History() as history:
@@ -739,8 +739,8 @@ class EvalPanel(QWidget):
 
 
 def _scan(job, root: str, ann: str | None, classes: int):
-    from ..core.dataset import KineticsFolder
-    from ..core.labels import kinetics
+    from ..core.evaluation.dataset import KineticsFolder
+    from ..core.model.labels import kinetics
 
     folder = KineticsFolder.open(root, ann)
     return folder.summary(kinetics(classes))

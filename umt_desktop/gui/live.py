@@ -53,7 +53,7 @@ class Thumbnails:
 
 
 def _player_file_source():
-    from ..core.sources import FileSource
+    from ..core.streaming.sources import FileSource
 
     class PlayerFileSource(FileSource):
         """A file played at its frame rate that starts at a given second and holds still while paused.
@@ -107,7 +107,7 @@ def make_source(spec: str, start: float, paused: threading.Event, thumbs: Thumbn
     """The FrameSource for `spec`; every frame read is also kept as a thumbnail, and a
     failure to open or read is recorded in `errors` (so the window can always say why a run ended)."""
     from ..core.errors import UMTError
-    from ..core.sources import FileSource, open_source
+    from ..core.streaming.sources import FileSource, open_source
 
     source = open_source(spec, realtime=True)
     if isinstance(source, FileSource):

@@ -49,7 +49,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.settings import Settings
-from ..core.video import VIDEO_EXTENSIONS, is_video_path
+from ..core.video.readers import VIDEO_EXTENSIONS, is_video_path
 from .eval_panel import EvalPanel
 from .notifications import NotificationBanner, Notifier
 from .widgets import format_time, glyph_icon
@@ -460,7 +460,7 @@ class MainWindow(QMainWindow):
 
     def _initial_model(self) -> str:
         """The model to load: asked for, else last used (if still there), else any installed one."""
-        from ..core.zoo import ModelStore
+        from ..core.model.zoo import ModelStore
 
         wanted = self.model_source
         installed = ModelStore().installed()
@@ -587,7 +587,7 @@ class MainWindow(QMainWindow):
         self.show_model_manager().choose_import()
 
     def _models_changed(self) -> None:
-        from ..core.zoo import ModelStore
+        from ..core.model.zoo import ModelStore
 
         self._refresh_model_box()
         installed = ModelStore().installed()
@@ -595,7 +595,7 @@ class MainWindow(QMainWindow):
             self.load_model(DEFAULT_ZOO_MODEL if DEFAULT_ZOO_MODEL in installed else next(iter(installed)))
 
     def _refresh_model_box(self) -> None:
-        from ..core.zoo import ModelStore
+        from ..core.model.zoo import ModelStore
 
         box = self.model_box
         box.blockSignals(True)
@@ -619,7 +619,7 @@ class MainWindow(QMainWindow):
             self.show_model_manager()
 
     def _fill_model_menu(self) -> None:
-        from ..core.zoo import ModelStore
+        from ..core.model.zoo import ModelStore
 
         self.model_list_menu.clear()
         installed = ModelStore().installed()

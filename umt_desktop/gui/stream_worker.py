@@ -5,11 +5,11 @@ Public interface (create and call from the GUI thread)::
     worker = StreamWorker(classifier, span=4.0, stride=0.5, smoothing="ema:0.5",
                           threshold=0.3, topk=5, realtime=False)
     worker.frame.connect(show)           # (image: RGB ndarray (H, W, 3), index: int, seconds: float), <= ~30/s
-    worker.prediction.connect(update)    # (core.engine.WindowResult)
-    worker.metrics.connect(status)       # (core.engine.EngineMetrics)
+    worker.prediction.connect(update)    # (core.streaming.engine.WindowResult)
+    worker.metrics.connect(status)       # (core.streaming.engine.EngineMetrics)
     worker.error.connect(notify)         # (str) one line for the user: bad source, stream lost, ...
     worker.finished.connect(done)        # () the thread has ended and the source is released
-    worker.start("camera:0")             # a file path, camera:N, a URL, or a core.sources.FrameSource
+    worker.start("camera:0")             # a file path, camera:N, a URL, or a core.streaming.sources.FrameSource
 
     worker.start(other)          # while running: switch source (the old one is released first)
     worker.set_classifier(clf)   # while running: the next window uses the new model
@@ -22,7 +22,7 @@ Public interface (create and call from the GUI thread)::
 comes once per run, after the last `prediction`; a switch of source does not
 emit it. Errors end the run (an `error`, then `finished`); a stopped run emits no
 error. `prediction` and `metrics` carry the engine's own objects: see
-`umt_desktop.core.engine` for their fields.
+`umt_desktop.core.streaming.engine` for their fields.
 
 Inside: a `_StreamJob` QObject moved to a fresh QThread (thread.started ->
 job.work; job.done -> thread.quit), with `torch.inference_mode()` entered in
@@ -78,7 +78,7 @@ class _StreamJob(QObject):
         import torch
 
         from ..core.errors import UMTError
-        from ..core.sources import FrameSource, open_source
+        from ..core.streaming.sources import FrameSource, open_source
 
         try:
             with torch.inference_mode():
@@ -129,7 +129,7 @@ class StreamWorker(QObject):
         **engine_options,
     ) -> None:
         super().__init__(parent)
-        from ..core.engine import SlidingWindowEngine
+        from ..core.streaming.engine import SlidingWindowEngine
 
         self._classifier = classifier
         self._engine_options = engine_options
@@ -145,7 +145,7 @@ class StreamWorker(QObject):
         if self._job is not None and self._thread is not None and self._thread.isRunning():
             self._job.switch(source)
             return
-        from ..core.engine import SlidingWindowEngine
+        from ..core.streaming.engine import SlidingWindowEngine
 
         # A fresh engine per run: a stopped run still winding down shares no state with this one.
         engine = SlidingWindowEngine(self._classifier, **self._engine_options)

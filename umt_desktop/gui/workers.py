@@ -183,10 +183,10 @@ def load_model(job: Job, source: str, device: str = "auto", precision: str = "au
     """A ready `Classifier` for a model name or checkpoint path, loaded step by step with progress."""
     import torch
 
-    from ..core.checkpoint import load_checkpoint
+    from ..core.model.checkpoint import load_checkpoint
     from ..core.classifier import Classifier, resolve_checkpoint
     from ..core.device import resolve
-    from ..core.labels import labels_for
+    from ..core.model.labels import labels_for
 
     job.progress(0, 4, "Finding the checkpoint")
     name, path = resolve_checkpoint(source)
@@ -217,7 +217,7 @@ def load_model(job: Job, source: str, device: str = "auto", precision: str = "au
 
 
 def download_model(job: Job, name: str):
-    from ..core.zoo import ModelStore
+    from ..core.model.zoo import ModelStore
 
     def progress(done: int, total: int | None) -> None:
         job.progress(done, total or 0, "")
@@ -226,14 +226,14 @@ def download_model(job: Job, name: str):
 
 
 def import_model(job: Job, path: str, name: str | None = None):
-    from ..core.zoo import ModelStore
+    from ..core.model.zoo import ModelStore
 
     job.progress(0, 0, f"Checking {Path(path).name}")
     return ModelStore().import_file(path, name)
 
 
 def remove_model(job: Job, name: str):
-    from ..core.zoo import ModelStore
+    from ..core.model.zoo import ModelStore
 
     return ModelStore().remove(name)
 

@@ -10,7 +10,7 @@ PRECISIONS = [("auto", "Auto precision"), ("float32", "float32"), ("bfloat16", "
 
 def device_choices() -> list[tuple[str, str]]:
     """(value, text) for each device this machine has, CUDA devices by name."""
-    from ..widgets import _cuda_names
+    from . import _cuda_names
 
     choices = [("auto", "Auto"), ("cpu", "CPU")]
     choices += [(f"cuda:{i}", f"cuda:{i} · {name}") for i, name in enumerate(_cuda_names())]

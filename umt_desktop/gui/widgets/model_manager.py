@@ -122,7 +122,7 @@ class ModelManagerDialog(QDialog):
 
     # -- table ---------------------------------------------------------------
     def rows(self) -> list[dict]:
-        from ...core.zoo import ModelStore, zoo
+        from ...core.model.zoo import ModelStore, zoo
 
         store = ModelStore()
         installed = store.installed()
@@ -293,7 +293,7 @@ class ModelManagerDialog(QDialog):
         if not self.confirm(f"Delete the file of {row['name']} ({human_size(row['size'])})?"):
             return
         from ...core.errors import UMTError
-        from ...core.zoo import ModelStore
+        from ...core.model.zoo import ModelStore
 
         try:
             ModelStore().remove(row["name"])  # one unlink: quick enough for the GUI thread

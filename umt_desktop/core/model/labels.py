@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import LabelError
-from .resources import read_text
+from ..errors import LabelError
+from ..resources import read_text
 
 KINETICS = {400: "k400", 600: "k600", 700: "k700", 710: "k710"}
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 from .checkpoint import FORMATS, Preprocessing, load_checkpoint
 from .download import Progress, download, sha256_file
-from .errors import CheckpointError, DownloadError, ModelNotFoundError
-from .paths import models_dir
-from .resources import read_text
+from ..errors import CheckpointError, DownloadError, ModelNotFoundError
+from ..paths import models_dir
+from ..resources import read_text
 
 MIRROR_ENV = "UMT_DESKTOP_MIRROR"
 

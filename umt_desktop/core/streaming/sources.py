@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import SourceError
+from ..errors import SourceError
 
 DEFAULT_TIMEOUT = 5.0  # seconds allowed to open a stream or wait for one frame
 DEFAULT_RETRIES = 3  # reconnects of a dropped network stream before giving up

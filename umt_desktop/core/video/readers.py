@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import VideoError
+from ..errors import VideoError
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v", ".mpg", ".mpeg", ".flv", ".wmv", ".3gp", ".ts")
 

@@ -34,10 +34,10 @@ import numpy as np
 
 from .dataset import DatasetSummary, KineticsFolder, VideoItem
 from .distributed import DistEnv, DistributedError, detect, init_group, rank_device
-from .errors import Cancelled, DatasetError, UMTError
+from ..errors import Cancelled, DatasetError, UMTError
 from .history import History, Prediction
-from .protocols import get_protocol
-from .video import DEFAULT_READER, open_video
+from ..video.protocols import get_protocol
+from ..video.readers import DEFAULT_READER, open_video
 
 TOPK = 5
 
@@ -361,8 +361,8 @@ class EvalRun:
         return {"device": s.device, "precision": s.precision, "workers": s.workers, "batch_size": s.batch_size}
 
     def _make_plan(self) -> dict:
-        from .classifier import load_classifier, resolve_checkpoint
-        from .zoo import published_top1
+        from ..classifier import load_classifier, resolve_checkpoint
+        from ..model.zoo import published_top1
 
         history = self.history
         if self.resume_id is not None:
@@ -483,7 +483,7 @@ class EvalRun:
     def _load_classifiers(self) -> None:
         if self.classifiers:
             return
-        from .classifier import load_classifier
+        from ..classifier import load_classifier
 
         s = self.settings
         self.classifiers = []
@@ -627,7 +627,7 @@ class EvalRun:
 
 def results_of(history: History, run_id: str, classifiers: list | None = None) -> list[CheckpointResult]:
     """The metrics of a stored run, computed from its per-video predictions."""
-    from .labels import labels_for
+    from ..model.labels import labels_for
 
     record = history.get_run(run_id)
     total = len(history.run_videos(run_id))
@@ -693,7 +693,7 @@ def measure_throughput(
     "startup_seconds" (until the first video came out: worker start-up), "steady_videos_per_second"
     (after the first video; None in model mode or for one video), "workers"}.
     """
-    from .classifier import load_classifier
+    from ..classifier import load_classifier
 
     if mode not in ("full", "decode", "model"):
         raise UMTError(f"unknown throughput mode {mode!r} (choose full, decode or model)")

@@ -36,10 +36,10 @@ from typing import Callable
 
 import numpy as np
 
-from .classifier import Classifier, TopK
-from .errors import SourceError, UMTError
+from ..classifier import Classifier, TopK
+from ..errors import SourceError, UMTError
 from .sources import Frame, FrameSource
-from .transforms import CLIP_LEN, CROP, center_crop_offset, resize_short_side, sample_indices
+from ..video.transforms import CLIP_LEN, CROP, center_crop_offset, resize_short_side, sample_indices
 
 DEFAULT_SPAN = 4.0  # seconds of video each window spreads its 8 frames over
 DEFAULT_STRIDE = 0.5  # seconds between window ends

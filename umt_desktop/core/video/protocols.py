@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import UMTError
+from ..errors import UMTError
 from .transforms import CLIP_LEN, center_crop_offset, crop_views, resize_short_side, sample_indices, three_crop_offsets
-from .video import VideoReader
+from .readers import VideoReader
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from .errors import Cancelled, DownloadError, OfflineError
+from ..errors import Cancelled, DownloadError, OfflineError
 
 CHUNK = 1 << 20
 Progress = Callable[[int, int | None], None]

@@ -30,8 +30,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import DatasetError, UMTError
-from .paths import database_path
+from ..errors import DatasetError, UMTError
+from ..paths import database_path
 
 SCHEMA_VERSION = 1
 

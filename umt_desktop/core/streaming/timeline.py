@@ -25,8 +25,8 @@ from typing import Callable
 
 import numpy as np
 
-from .classifier import TopK
-from .errors import UMTError, VideoError
+from ..classifier import TopK
+from ..errors import UMTError, VideoError
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ import datetime
 import os
 from dataclasses import dataclass
 
-from .errors import UMTError
+from ..errors import UMTError
 
 
 class DistributedError(UMTError):

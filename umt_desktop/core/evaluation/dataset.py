@@ -26,9 +26,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import DatasetError
-from .labels import LabelSet
-from .video import is_video_path
+from ..errors import DatasetError
+from ..model.labels import LabelSet
+from ..video.readers import is_video_path
 
 LAYOUTS = ("folders", "list", "csv")
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import torch
 
-from .errors import CheckpointError
-from .model import UMT, build_model
+from ..errors import CheckpointError
+from .network import UMT, build_model
 
 
 @dataclass(frozen=True)

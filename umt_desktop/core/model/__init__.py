@@ -1,0 +1,1 @@
+"""The UMT network and its weights: architecture, checkpoint formats, the zoo, downloads, label sets."""
