@@ -4,26 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
-from videos import write_video
-
-
-def umt(*args, env=None, timeout=120):
-    return subprocess.run(
-        [sys.executable, "-m", "umt_desktop", *map(str, args)],
-        capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})},
-    )
-
-
-def assert_one_line_error(proc):
-    assert "Traceback" not in proc.stderr
-    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1, proc.stderr
-    return lines[0]
+from tests.helpers.cli import assert_one_line_error, umt
+from tests.helpers.videos import write_video
 
 
 def test_version():

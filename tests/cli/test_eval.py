@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from mini_kinetics import TINY, expected_metrics, make_folders, make_list, probabilities, truth
+from tests.helpers.mini_kinetics import TINY, expected_metrics, make_folders, make_list, probabilities, truth
 
 from umt_desktop.cli import main
 

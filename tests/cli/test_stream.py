@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import json
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 import pytest
-from videos import write_video
+from tests.helpers.videos import write_video
+from tests.helpers.cli import umt
+from tests.helpers.net import free_port
 
 from umt_desktop.cli import main
 from umt_desktop.core.video.readers import open_video
@@ -21,16 +22,6 @@ def stream(capsys, *args):
     rc = main(["stream", *map(str, args)])
     out, err = capsys.readouterr()
     return rc, out, err
-
-
-def umt(*args, timeout=120):
-    return subprocess.run([sys.executable, "-m", "umt_desktop", *map(str, args)], capture_output=True, text=True, timeout=timeout)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_jsonl_windows_cover_a_12_second_clip_and_equal_direct_classification(tmp_path, capsys, tiny_checkpoint, tiny_classifier):

@@ -2,7 +2,7 @@ import argparse
 
 import pytest
 import torch
-from mini_kinetics import to_opengvlab
+from tests.helpers.mini_kinetics import to_opengvlab
 
 from umt_desktop import load_classifier
 from umt_desktop.core.model.checkpoint import IMAGENET, MMACTION2, load_checkpoint

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from mini_kinetics import TINY, expected_metrics, make_folders, probabilities, truth
+from tests.helpers.mini_kinetics import TINY, expected_metrics, make_folders, probabilities, truth
 
 from umt_desktop.cli import main
 from umt_desktop.core.evaluation.distributed import DistEnv, detect, rank_device

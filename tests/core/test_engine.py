@@ -9,7 +9,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from videos import write_video
+from tests.helpers.videos import write_video
 
 from umt_desktop.core.streaming.engine import (
     FrameBuffer,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from mini_kinetics import (
+from tests.helpers.mini_kinetics import (
     TINY,
     expected_metrics,
     make_csv,

@@ -5,24 +5,18 @@ Network tests run a real FFmpeg (imageio_ffmpeg) HTTP server on 127.0.0.1 and ki
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import threading
 import time
 
 import numpy as np
 import pytest
-from videos import write_video
+from tests.helpers.videos import write_video
+from tests.helpers.net import free_port
 
 from umt_desktop.core.errors import SourceError
 from umt_desktop.core.streaming.sources import CameraSource, FileSource, NetworkSource, open_source
 from umt_desktop.core.video.readers import open_video
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def ffmpeg() -> str:

@@ -8,7 +8,7 @@ import json
 import cv2
 import numpy as np
 import pytest
-from videos import write_video
+from tests.helpers.videos import write_video
 
 from umt_desktop.core.classifier import TopK
 from umt_desktop.core.streaming.engine import SlidingWindowEngine, WindowResult

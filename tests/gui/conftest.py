@@ -11,7 +11,7 @@ pytest.importorskip("PySide6")
 
 @pytest.fixture
 def make_video(tmp_path):
-    from videos import write_video
+    from tests.helpers.videos import write_video
 
     def make(name: str = "clip.mp4", frames: int = 48, size=(160, 120), fps: float = 24.0, seed: int = 0):
         return write_video(tmp_path / name, frames=frames, size=size, fps=fps, seed=seed)

@@ -50,7 +50,7 @@ def test_no_prediction_in_time_exits_1(tmp_path, tiny_checkpoint):
 
 
 def test_eval_panel_headless_capture(tmp_path, tiny_checkpoint):
-    from videos import write_video
+    from tests.helpers.videos import write_video
 
     root = tmp_path / "kinetics"
     for k, name in enumerate(["abseiling", "air drumming"]):

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from mini_kinetics import TINY, expected_metrics, make_folders, probabilities, truth
+from tests.helpers.mini_kinetics import TINY, expected_metrics, make_folders, probabilities, truth
 
 from umt_desktop.core.evaluation.history import History
 from umt_desktop.gui.eval_panel import EvalPanel

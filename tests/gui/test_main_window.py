@@ -231,7 +231,7 @@ def test_new_window_settings_restart_the_stream_where_it_is(qtbot, make_window, 
 def test_dropping_a_folder_queues_its_videos(qtbot, make_window, make_video, drop, tmp_path):
     folder = tmp_path / "clips"
     folder.mkdir()
-    from videos import write_video
+    from tests.helpers.videos import write_video
 
     b = write_video(folder / "b.mp4", frames=24)
     a = write_video(folder / "a.avi", frames=24)

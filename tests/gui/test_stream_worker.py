@@ -6,7 +6,7 @@ import threading
 
 import numpy as np
 import pytest
-from videos import write_video
+from tests.helpers.videos import write_video
 
 from umt_desktop.core.video.readers import open_video
 

@@ -1,0 +1,1 @@
+"""Shared test helpers: videos written in the test, mini Kinetics datasets, the CLI as a subprocess, loopback ports."""
