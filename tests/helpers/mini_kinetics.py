@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from tests.helpers.videos import write_video
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parent.parent / "fixtures"
 TINY = FIXTURES / "tiny_umt.pth"
 N_VIDEOS = 7  # uneven on purpose: splits across 2 processes as 4 + 3
 
