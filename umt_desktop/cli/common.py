@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import sys
-import time
 
 from ..core.device import PRECISIONS
 
@@ -63,57 +64,60 @@ def print_json(obj) -> None:
 
 
 class ProgressBar:
-    """A text progress bar on stderr.
+    """Progress on stderr, drawn by tqdm.
 
-    On a terminal it is redrawn in place at most ten times a second; redirected to a
-    file or a pipe it writes only its final line, so logs stay readable.
+    On a terminal tqdm redraws the line in place at most ten times a second; redirected
+    to a file or a pipe, only the final line is written, so logs carry no carriage-return spam.
+    ``update(done, total, extra)`` takes absolute counts (what the core's callbacks report).
     """
 
-    def __init__(self, label: str, total: int | None = None, unit: str = "", width: int = 28, stream=None):
-        self.label, self.total, self.unit, self.width = label, total, unit, width
+    @staticmethod
+    def _format(total, unit: str) -> str:
+        size = "{n_fmt}/{total_fmt}" + ("{unit}" if unit == "B" else "")
+        if not total:  # not known (yet)
+            return "{desc} " + size.split("/")[0] + " {elapsed} {rate_fmt}{postfix}"
+        return "{desc} [{bar}] {percentage:5.1f}% " + size + " {rate_fmt} eta {remaining}{postfix}"
+
+    def __init__(self, label: str, total: int | None = None, unit: str = "", stream=None):
+        from tqdm import tqdm
+
         self.stream = stream or sys.stderr
         self.live = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.start = time.monotonic()
-        self._last = 0.0
-        self._shown = 0  # length of the line on screen, to blank what a shorter one leaves
-        self.done = 0
-        self.extra = ""
+        self._sink = None if self.live else open(os.devnull, "w")
+        self._unit = unit
+        size = _terminal_size()
+        self._bar = tqdm(
+            total=total, desc=label, unit=unit or "it", unit_scale=unit == "B", unit_divisor=1024 if unit == "B" else 1000,
+            file=self.stream if self.live else self._sink, mininterval=0.1, ascii=" #", ncols=size.columns, nrows=size.lines,
+            bar_format=self._format(total, unit), leave=True,
+        )
+
+    @property
+    def done(self) -> float:
+        return self._bar.n
 
     def update(self, done: float, total: float | None = None, extra: str = "") -> None:
-        self.done, self.extra = done, extra
-        if total is not None:
-            self.total = total
-        now = time.monotonic()
-        if not self.live or (now - self._last < 0.1 and (self.total is None or done < self.total)):
-            return
-        self._last = now
-        self._draw(self._render())
-
-    def _draw(self, line: str, end: str = "") -> None:
-        self.stream.write("\r" + line.ljust(self._shown) + end)
-        self.stream.flush()
-        self._shown = 0 if end else len(line)
-
-    def _render(self) -> str:
-        elapsed = time.monotonic() - self.start
-        if self.total:
-            frac = min(1.0, self.done / self.total)
-            filled = int(frac * self.width)
-            bar = "#" * filled + "-" * (self.width - filled)
-            eta = elapsed / frac - elapsed if frac > 0 else 0.0
-            text = f"{self.label} [{bar}] {frac:6.1%} {_fmt(self.done, self.unit)}/{_fmt(self.total, self.unit)} eta {eta:4.0f}s"
-        else:
-            text = f"{self.label} {_fmt(self.done, self.unit)} {elapsed:4.0f}s"
-        return f"{text} {self.extra}".rstrip()
+        bar = self._bar
+        if total is not None and total != bar.total:
+            bar.total = total
+            bar.bar_format = self._format(total, self._unit)
+        if extra:
+            bar.set_postfix_str(extra, refresh=False)
+        bar.update(done - bar.n)
 
     def close(self) -> None:
-        self._draw(self._render(), end="\n")
+        bar = self._bar
+        if self.live:
+            bar.close()
+            return
+        line = bar.format_meter(**{**bar.format_dict, "ncols": 80})  # the final state, once, on the real stream
+        bar.close()
+        self._sink.close()
+        self.stream.write(line + "\n")
+        self.stream.flush()
 
 
-def _fmt(n: float, unit: str) -> str:
-    if unit == "B":
-        for u in ("B", "KB", "MB", "GB"):
-            if n < 1024 or u == "GB":
-                return f"{n:.0f}{u}" if u == "B" else f"{n:.1f}{u}"
-            n /= 1024
-    return f"{n:g}{unit}"
+def _terminal_size() -> os.terminal_size:
+    # A terminal that reports 0x0 (some ptys, CI runners) would make tqdm hide the bar.
+    cols, lines = shutil.get_terminal_size((80, 24))
+    return os.terminal_size((cols or 80, lines or 24))
