@@ -5,11 +5,10 @@
     results = run.run()      # one CheckpointResult per checkpoint
     results[0].top1, results[0].to_json()
 
-A run is a list of independent work items (videos with stable ids). Worker
-processes decode and preprocess videos (`Protocol.indices` / `views_from_frames`,
-the same code as `Classifier.classify`) while the main process runs batches of
-views from several videos through every checkpoint (`Classifier.predict_views`),
-so each video is decoded once however many checkpoints are compared. Each finished
+A run is a list of independent work items (videos with stable ids). The label-free
+`pipeline` does the work: worker processes decode and preprocess videos (the same code
+as `Classifier.classify`) while the main process runs batches of views from several
+videos through every checkpoint (`Classifier.predict_views`), so each video is decoded once however many checkpoints are compared. Each finished
 video is written to the history database at once; `EvalRun(resume=RUN_ID)` picks up
 an interrupted run and computes only what is missing. Failed decodes are stored
 with their error, counted apart and left out of the accuracy.
@@ -28,7 +27,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import numpy as np
 
@@ -36,8 +35,11 @@ from .dataset import DatasetSummary, KineticsFolder, VideoItem
 from .distributed import DistEnv, DistributedError, detect, init_group, rank_device
 from ..errors import Cancelled, DatasetError, UMTError
 from .history import History, Prediction
+from .pipeline import (  # decode_views and decode_stream are also imported from here
+    Decoded, ViewBatcher, classify_stream, decode_stream, decode_views, default_batch_size, video_probabilities,
+)
 from ..video.protocols import get_protocol
-from ..video.readers import DEFAULT_READER, open_video
+from ..video.readers import DEFAULT_READER
 
 TOPK = 5
 
@@ -127,96 +129,6 @@ class CheckpointResult:
     def metrics(self) -> dict:
         """Everything, as stored in the history."""
         return asdict(self)
-
-
-# -- decoding ----------------------------------------------------------------
-@dataclass
-class Decoded:
-    index: int  # position in the work list
-    views: np.ndarray | None  # (V, 8, 224, 224, 3) uint8
-    error: str | None
-    seconds: float
-
-
-def decode_views(path: str | Path, protocol: str, reader: str = DEFAULT_READER) -> np.ndarray:
-    """A video's views exactly as `Classifier.classify` builds them."""
-    proto = get_protocol(protocol)
-    with open_video(path, reader) as video:
-        frames = video.get_frames(proto.indices(video.num_frames))
-    return proto.views_from_frames(frames)
-
-
-def _decode(index: int, path: str, protocol: str, reader: str) -> Decoded:
-    t0 = time.perf_counter()
-    try:
-        views = decode_views(path, protocol, reader)
-        return Decoded(index, views, None, time.perf_counter() - t0)
-    except UMTError as e:
-        return Decoded(index, None, str(e), time.perf_counter() - t0)
-    except Exception as e:  # a broken file must never stop the run
-        return Decoded(index, None, f"{Path(path).name} could not be decoded ({type(e).__name__}: {e})"[:300],
-                       time.perf_counter() - t0)
-
-
-class _DecodeJobs:
-    """The work list as a map-style dataset for torch's DataLoader worker processes."""
-
-    def __init__(self, jobs: list[tuple[int, str]], protocol: str, reader: str) -> None:
-        self.jobs, self.protocol, self.reader = jobs, protocol, reader
-
-    def __len__(self) -> int:
-        return len(self.jobs)
-
-    def __getitem__(self, i: int):
-        index, path = self.jobs[i]
-        d = _decode(index, path, self.protocol, self.reader)
-        import torch
-
-        # A tensor travels through shared memory, not through the pipe.
-        views = torch.from_numpy(d.views) if d.views is not None else None
-        return d.index, views, d.error, d.seconds
-
-
-def _worker_init(_worker_id: int) -> None:
-    # Each decode process gets one core's worth of threads: parallelism comes from the processes.
-    import cv2
-    import torch
-
-    torch.set_num_threads(1)
-    cv2.setNumThreads(1)
-
-
-def _as_is(sample):
-    return sample
-
-
-def decode_stream(jobs: list[tuple[int, str]], protocol: str, reader: str = DEFAULT_READER,
-                  workers: int = 2, prefetch: int = 4) -> Iterator[Decoded]:
-    """Decoded videos in job order; `workers` spawned processes decode ahead (0: in this process)."""
-    if workers <= 0 or not jobs:
-        for index, path in jobs:
-            yield _decode(index, path, protocol, reader)
-        return
-    from torch.utils.data import DataLoader
-
-    loader = DataLoader(
-        _DecodeJobs(jobs, protocol, reader),
-        batch_size=None,
-        shuffle=False,
-        num_workers=min(workers, len(jobs)),
-        collate_fn=_as_is,
-        worker_init_fn=_worker_init,
-        multiprocessing_context="spawn",
-        prefetch_factor=prefetch,
-    )
-    it = iter(loader)
-    try:
-        for index, views, error, seconds in it:
-            yield Decoded(index, views.numpy() if views is not None else None, error, seconds)
-    finally:
-        shutdown = getattr(it, "_shutdown_workers", None)
-        if shutdown is not None:
-            shutdown()  # stop the decode processes now, also on cancel
 
 
 # -- metrics -------------------------------------------------------------------
@@ -436,7 +348,7 @@ class EvalRun:
     def _batch_size(self) -> int:
         if self.settings.batch_size:
             return int(self.settings.batch_size)
-        return 48 if self._device.startswith("cuda") else 12
+        return default_batch_size(self._device)
 
     # -- running ---------------------------------------------------------------------
     def run(self) -> list[CheckpointResult]:
@@ -508,31 +420,22 @@ class EvalRun:
         failed_total = live["failed"] if live else 0
         t0 = last = time.perf_counter()
         stream = decode_stream(jobs, s.views, s.reader, s.workers)
+        batcher = ViewBatcher(stream, batch_size, self._should_stop)
         local_done = not jobs
         stop = False
         try:
             while True:
                 rows: list[Prediction] = []
                 if not local_done and not stop:
-                    batch: list[Decoded] = []
-                    views = 0
-                    while views < batch_size:
-                        d = next(stream, None)
-                        if d is None:
-                            local_done = True
-                            break
-                        if d.error is not None:
-                            rows += [
-                                Prediction(c, items[d.index][0], targets[d.index][c], error=d.error,
-                                           seconds=d.seconds, rank=group.rank)
-                                for c in needed[d.index]
-                            ]
-                        else:
-                            batch.append(d)
-                            views += len(d.views)
-                        if self._should_stop():
-                            break
-                    rows += self._predict(batch, needed, items, targets, group.rank)
+                    batch = batcher.next_batch()
+                    local_done = batcher.exhausted
+                    for d in batch.failed:
+                        rows += [
+                            Prediction(c, items[d.index][0], targets[d.index][c], error=d.error,
+                                       seconds=d.seconds, rank=group.rank)
+                            for c in needed[d.index]
+                        ]
+                    rows += self._predict(batch.decoded, needed, items, targets, group.rank)
                 stop = stop or self._should_stop()
                 rows, more, any_stop = group.exchange(rows, not local_done, stop)
                 new_videos = len({r.video_id for r in rows})
@@ -570,12 +473,7 @@ class EvalRun:
             chosen = [d for d in batch if c in needed[d.index]]
             if not chosen:
                 continue
-            views = np.concatenate([d.views for d in chosen]) if len(chosen) > 1 else chosen[0].views
-            probs = clf.predict_views(views)
-            start = 0
-            for d in chosen:
-                p = probs[start : start + len(d.views)].mean(axis=0)
-                start += len(d.views)
+            for d, p in zip(chosen, video_probabilities(clf, chosen)):
                 order = np.argsort(-p, kind="stable")[:TOPK]
                 rows.append(Prediction(
                     c, items[d.index][0], targets[d.index][c], pred=int(order[0]),
@@ -704,7 +602,7 @@ def measure_throughput(
         if checkpoint is None:
             raise UMTError("a checkpoint is needed to time the model")
         clf = load_classifier(checkpoint, device=device, precision=precision, labels=labels, reader=reader)
-        clf.batch_size = batch_size or (48 if clf.device.type == "cuda" else 12)
+        clf.batch_size = batch_size or default_batch_size(clf.device)
         items = folder.labelled(clf.labels)[0]
     items = sorted(items, key=lambda it: it.id)[: limit or None]
     if not items:
@@ -725,23 +623,17 @@ def measure_throughput(
             left -= k
             n_views += k * len(first)
         _sync(clf)
-    else:
-        pending: list[np.ndarray] = []
+    elif clf is None:
         for d in decode_stream(jobs, views, reader, workers):
             if first_at is None:
                 first_at = time.perf_counter()
-            if d.views is None:
-                continue
-            n_views += len(d.views)
-            if clf is None:
-                continue
-            pending.append(d.views)
-            if sum(len(v) for v in pending) >= clf.batch_size:
-                clf.predict_views(np.concatenate(pending))
-                pending = []
-        if clf is not None and pending:
-            clf.predict_views(np.concatenate(pending))
-            _sync(clf)
+            n_views += len(d.views) if d.views is not None else 0
+    else:  # exactly what `eval` and batch classification run
+        for r in classify_stream(clf, jobs, views, reader=reader, workers=workers, batch_size=clf.batch_size):
+            if first_at is None:
+                first_at = time.perf_counter()
+            n_views += r.views
+        _sync(clf)
     end = time.perf_counter()
     seconds = end - t0
     steady = (len(jobs) - 1) / (end - first_at) if first_at is not None and len(jobs) > 1 and end > first_at else None
