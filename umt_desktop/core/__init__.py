@@ -18,7 +18,8 @@ Where each thing lives (the front ends in ``umt_desktop.cli`` and ``umt_desktop.
     ``timeline``    action segments of a stream, CSV/JSON and annotated video output
 ``evaluation/``  accuracy on a Kinetics copy
     ``dataset``     class folders, MMAction2 lists, Kinetics CSVs
-    ``run``         ``EvalRun``: decode workers, batched inference, metrics, resume
+    ``pipeline``    the label-free part: decode worker processes, batches of views from several videos
+    ``run``         ``EvalRun``: the pipeline with labels, metrics, resume
     ``history``     the SQLite history of runs and predictions
     ``distributed`` torchrun: ranks, process groups, gathering
 ``bench``        ``umt-desktop bench``: model, classify and evaluation throughput
