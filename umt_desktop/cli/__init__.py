@@ -16,10 +16,18 @@ from .. import __version__
 COMMANDS = ["classify", "models", "stream", "eval", "bench", "gui"]
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors on one line too (argparse prints the whole usage first); exit code 2.
+    The subcommands' parsers are of this class as well."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     import importlib
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="umt-desktop",
         description="Video action recognition with UMT Kinetics models.",
     )

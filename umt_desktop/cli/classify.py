@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from ..core.options import DEFAULT_PROTOCOL, DEFAULT_READER, PROTOCOL_NAMES, READER_NAMES
 from .common import add_device_options, add_model_options, positive_int, print_json
 
 
@@ -16,10 +17,10 @@ def add_parser(sub) -> None:
     p.add_argument("videos", nargs="+", metavar="VIDEO")
     add_model_options(p)
     add_device_options(p)
-    p.add_argument("--views", default="4x3", choices=["4x3", "1x1"], help="test protocol (default: 4x3, the published one)")
+    p.add_argument("--views", default=DEFAULT_PROTOCOL, choices=PROTOCOL_NAMES, help="test protocol (default: 4x3, the published one)")
     p.add_argument("--topk", type=positive_int, default=5, metavar="K")
     p.add_argument("--batch-size", type=positive_int, default=12, metavar="N", help="views per forward pass (default: 12)")
-    p.add_argument("--reader", default="decord", choices=["decord", "opencv"], help="video decoder (default: decord)")
+    p.add_argument("--reader", default=DEFAULT_READER, choices=READER_NAMES, help="video decoder (default: decord)")
     p.add_argument("--json", action="store_true", help="one JSON object per video per line")
     p.set_defaults(run=run)
 

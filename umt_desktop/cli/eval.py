@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 
+from ..core.options import DEFAULT_PROTOCOL, DEFAULT_READER, PROTOCOL_NAMES, READER_NAMES
 from .common import ProgressBar, add_device_options, count, positive_int, print_json
 
 EPILOG = """\
@@ -44,7 +45,7 @@ def add_parser(sub) -> None:
     p.add_argument("--labels", metavar="FILE", help="label map, one class per line (default: Kinetics by class count)")
     p.add_argument("--model", dest="checkpoints", action="append", metavar="NAME", help="installed zoo model; repeat to compare")
     p.add_argument("--checkpoint", dest="checkpoints", action="append", metavar="FILE", help="checkpoint file; repeat to compare")
-    p.add_argument("--views", default="4x3", choices=["4x3", "1x1"], help="test protocol (default: 4x3, the published one)")
+    p.add_argument("--views", default=DEFAULT_PROTOCOL, choices=PROTOCOL_NAMES, help="test protocol (default: 4x3, the published one)")
     add_device_options(p)
     p.add_argument("--workers", type=count, default=2, metavar="N", help="decode processes (default: 2; 0 decodes in the main process)")
     p.add_argument("--batch-size", type=positive_int, default=None, metavar="N", help="views per forward pass (default: 12 on CPU, 48 on CUDA)")
@@ -52,7 +53,7 @@ def add_parser(sub) -> None:
     subset.add_argument("--limit", type=positive_int, metavar="N", help="evaluate a seeded random subset of N videos")
     subset.add_argument("--per-class", type=positive_int, metavar="K", help="evaluate K seeded random videos per class")
     p.add_argument("--seed", type=int, default=0, help="seed of the subset (default: 0)")
-    p.add_argument("--reader", default="decord", choices=["decord", "opencv"], help="video decoder (default: decord)")
+    p.add_argument("--reader", default=DEFAULT_READER, choices=READER_NAMES, help="video decoder (default: decord)")
     p.add_argument("--resume", metavar="RUN_ID", help="finish an interrupted run (its dataset, checkpoints and protocol)")
     p.add_argument("--json", action="store_true", help="print one JSON object per checkpoint, one per line")
     p.add_argument("--list", action="store_true", help="list past runs and exit")

@@ -13,6 +13,7 @@ import argparse
 import sys
 
 from ..core.device import PRECISIONS
+from ..core.options import DEFAULT_PROTOCOL, PROTOCOL_NAMES
 
 
 def add_parser(sub) -> None:
@@ -36,7 +37,7 @@ def add_parser(sub) -> None:
     p.add_argument("--size", default="1360x860", metavar="WxH", help="window size with --screenshot (default: 1360x860)")
     p.add_argument("--eval", metavar="ROOT", help="run the evaluation panel on a Kinetics folder (with --screenshot)")
     p.add_argument("--ann", metavar="FILE", help="with --eval: annotation file (list or CSV)")
-    p.add_argument("--views", default="4x3", choices=["4x3", "1x1"], help="with --eval: test protocol")
+    p.add_argument("--views", default=DEFAULT_PROTOCOL, choices=PROTOCOL_NAMES, help="with --eval: test protocol")
     p.set_defaults(run=run)
 
 

@@ -16,13 +16,19 @@ import math
 import sys
 from pathlib import Path
 
-from .common import ProgressBar, add_device_options, add_model_options, count, positive_int, print_json, probability
-
-# Kept in step with core.streaming.engine's defaults without importing torch at parse time.
-DEFAULT_SPAN = 4.0
-DEFAULT_STRIDE = 0.5
-DEFAULT_SMOOTHING = "ema:0.5"
-DEFAULT_THRESHOLD = 0.3
+from ..core.options import (
+    DEFAULT_SMOOTHING,
+    DEFAULT_SPAN,
+    DEFAULT_STRIDE,
+    DEFAULT_THRESHOLD,
+    DEFAULT_TOPK,
+    SMOOTHING_HELP,
+    SPAN,
+    STRIDE,
+    THRESHOLD,
+    Bounds,
+)
+from .common import ProgressBar, add_device_options, add_model_options, count, positive_int, print_json
 
 
 def add_parser(sub) -> None:
@@ -37,15 +43,17 @@ def add_parser(sub) -> None:
     p.add_argument("source", metavar="SOURCE", help="video file, camera:N, or a stream URL (rtsp://, http://, udp://...)")
     add_model_options(p)
     add_device_options(p)
-    p.add_argument("--span", type=_seconds, default=DEFAULT_SPAN, metavar="S",
-                   help=f"seconds the 8 frames of a window are spread over (default: {DEFAULT_SPAN:g})")
-    p.add_argument("--stride", type=_seconds, default=DEFAULT_STRIDE, metavar="S",
-                   help=f"seconds between windows (default: {DEFAULT_STRIDE:g})")
+    p.add_argument("--span", type=_within(SPAN), default=DEFAULT_SPAN, metavar="S",
+                   help=f"seconds the 8 frames of a window are spread over, {SPAN.describe()} (default: {DEFAULT_SPAN:g})")
+    p.add_argument("--stride", type=_within(STRIDE), default=DEFAULT_STRIDE, metavar="S",
+                   help=f"seconds between windows, {STRIDE.describe()}; raised to one frame interval of the "
+                        f"source when shorter (default: {DEFAULT_STRIDE:g})")
     p.add_argument("--smoothing", default=DEFAULT_SMOOTHING, metavar="MODE",
-                   help=f"off, ema[:ALPHA] or mean[:N] over recent windows (default: {DEFAULT_SMOOTHING})")
-    p.add_argument("--threshold", type=probability, default=DEFAULT_THRESHOLD, metavar="P",
+                   help=f"smoothing over recent windows: {SMOOTHING_HELP.removeprefix('use ')} (default: {DEFAULT_SMOOTHING})")
+    p.add_argument("--threshold", type=_within(THRESHOLD), default=DEFAULT_THRESHOLD, metavar="P",
                    help=f"smoothed top-1 score below which a window is 'no confident action' (default: {DEFAULT_THRESHOLD:g})")
-    p.add_argument("--topk", type=positive_int, default=5, metavar="K", help="classes reported per window (default: 5)")
+    p.add_argument("--topk", type=positive_int, default=DEFAULT_TOPK, metavar="K",
+                   help=f"classes reported per window (default: {DEFAULT_TOPK})")
     p.add_argument("--realtime", action="store_true",
                    help="play a file at its frame rate, like a camera (windows the model cannot keep up with are skipped)")
     p.add_argument("--jsonl", action="store_true", help="one JSON object per window on stdout")
@@ -69,6 +77,23 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _within(bounds: Bounds):
+    """argparse type: a number within `bounds` (core.options, shared with the engine and the window)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        try:
+            return bounds.check(value)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+
+    parse.__name__ = bounds.name  # argparse names the type in some messages
+    return parse
+
+
 
 
 
@@ -77,8 +102,9 @@ def _seconds(text: str) -> float:
 
 def run(args) -> int:
     from ..core.classifier import load_classifier
-    from ..core.streaming.engine import Smoothing, SlidingWindowEngine
     from ..core.errors import UMTError
+    from ..core.options import Smoothing
+    from ..core.streaming.engine import SlidingWindowEngine
     from ..core.streaming.sources import FileSource, open_source
     from ..core.streaming.timeline import ANNOTATED_CODECS, Timeline, write_annotated_video
 
@@ -107,6 +133,10 @@ def run(args) -> int:
     if args.jsonl and sys.stderr.isatty() and isinstance(source, FileSource) and not args.realtime:
         bar = ProgressBar("stream", source.num_frames, unit="")
 
+    def on_notice(text: str) -> None:
+        timeline.stride = engine.stride
+        print(f"umt-desktop: {text}", file=sys.stderr, flush=True)
+
     def on_window(result) -> None:
         timeline.add(result)
         if args.jsonl:
@@ -124,7 +154,7 @@ def run(args) -> int:
     failure: UMTError | None = None
     summary = None
     try:
-        summary = engine.run(source, on_window=on_window)
+        summary = engine.run(source, on_window=on_window, on_notice=on_notice)
     except KeyboardInterrupt:
         interrupted = True  # the engine has already stopped its capture thread and released the source
     except UMTError as e:

@@ -24,7 +24,9 @@ Where each thing lives (the front ends in ``umt_desktop.cli`` and ``umt_desktop.
     ``distributed`` torchrun: ranks, process groups, gathering
 ``bench``        ``umt-desktop bench``: model, classify and evaluation throughput
 
-On top: ``classifier`` (``load_classifier``, ``Classifier``, ``TopK``), ``device`` (CPU/CUDA and
+On top: ``classifier`` (``load_classifier``, ``Classifier``), ``device`` (CPU/CUDA and
 precision), ``errors`` (one exception type per domain, each a one-line message), ``paths`` (data,
-models and config folders), ``settings`` (the window's settings file), ``resources`` (packaged data).
+models and config folders), ``settings`` (the window's settings file), ``resources`` (packaged data),
+``options`` (torch-free, shared by the CLI, settings and window: the sliding-window defaults and
+bounds, ``Smoothing``, ``TopK``, protocol and reader names, ``is_live_source``).
 """

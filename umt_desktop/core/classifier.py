@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -23,12 +22,7 @@ from .video.protocols import PROTOCOLS, Protocol, get_protocol
 from .video.transforms import normalise
 from .video.readers import DEFAULT_READER, open_video
 from .model.zoo import ModelStore
-
-
-class TopK(NamedTuple):
-    index: int
-    label: str
-    score: float
+from .options import TopK  # noqa: F401  (part of this module's interface)
 
 
 @dataclass

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
-import re
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from . import options
+from .errors import UMTError
 from .paths import settings_path
 
 MAX_RECENT = 10
@@ -27,12 +29,12 @@ DEFAULTS: dict[str, Any] = {
     "model": "",  # zoo/installed model name or a checkpoint path; "" = none chosen yet
     "device": "auto",  # auto, cpu, cuda:N
     "precision": "auto",  # auto, float32, bfloat16, float16
-    # The sliding window (same defaults as core.streaming.engine; see docs/streaming.md for why).
-    "span": 4.0,  # seconds covered by the 8 frames of a live window
-    "stride": 0.5,  # seconds between two live windows
-    "smoothing": "ema:0.5",  # off, ema[:ALPHA] (weight of the newest window) or mean[:N]
-    "threshold": 0.3,  # below this smoothed top-1 score: "no confident action"
-    "topk": 5,
+    # The sliding window (core.options holds the defaults and bounds; docs/streaming.md says why).
+    "span": options.DEFAULT_SPAN,  # seconds covered by the 8 frames of a live window
+    "stride": options.DEFAULT_STRIDE,  # seconds between two live windows
+    "smoothing": options.DEFAULT_SMOOTHING,  # off, ema[:ALPHA] (weight of the newest window) or mean[:N]
+    "threshold": options.DEFAULT_THRESHOLD,  # below this smoothed top-1 score: "no confident action"
+    "topk": options.DEFAULT_TOPK,
     "theme": "system",  # system, light, dark
     "geometry": "",  # base64 of QWidget.saveGeometry()
     "window_state": "",  # base64 of QMainWindow.saveState()
@@ -40,13 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "last_folder": "",
 }
 
-_RANGES = {
-    "span": (0.1, 60.0),
-    "stride": (0.04, 30.0),
-    "threshold": (0.0, 1.0),
-    "topk": (1, 20),
-}
-_SMOOTHING = re.compile(r"^(off|ema(:(0?\.\d+|1(\.0*)?))?|mean(:[1-9]\d*)?)$")
+_BOUNDS = {"span": options.SPAN, "stride": options.STRIDE, "threshold": options.THRESHOLD, "topk": options.TOPK}
 _CHOICES = {
     "precision": ("auto", "float32", "bfloat16", "float16"),
     "theme": ("system", "light", "dark"),
@@ -70,7 +66,7 @@ class Settings:
         target = Path(path) if path is not None else settings_path()
         try:
             doc = json.loads(target.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):  # unreadable, not JSON, nested too deep
             doc = {}
         if not isinstance(doc, dict):
             doc = {}
@@ -79,7 +75,7 @@ class Settings:
             if key in DEFAULTS:
                 try:
                     settings[key] = value
-                except (TypeError, ValueError):
+                except (TypeError, ValueError, OverflowError):
                     pass  # keep the default for a value of the wrong kind
         return settings
 
@@ -139,13 +135,21 @@ def _validate(key: str, value: Any) -> Any:
             raise TypeError(key)
         return value
     if isinstance(default, int) and not isinstance(default, bool):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
+        # 1e400 reads as inf, and int(inf) raises OverflowError: check finiteness first.
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"{key} must be an integer")
+        if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
             raise TypeError(f"{key} must be an integer")
         value = int(value)
     elif isinstance(default, float):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise TypeError(f"{key} must be a number")
-        value = float(value)
+        try:
+            value = float(value)  # a huge int raises OverflowError
+        except OverflowError:
+            raise ValueError(f"{key} is out of range") from None
+        if not math.isfinite(value):
+            raise ValueError(f"{key} must be a finite number")
     elif isinstance(default, str):
         if not isinstance(value, str):
             raise TypeError(f"{key} must be text")
@@ -153,12 +157,13 @@ def _validate(key: str, value: Any) -> Any:
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
             raise TypeError(f"{key} must be a list of text")
         value = list(value)[:MAX_RECENT]
-    if key in _RANGES:
-        lo, hi = _RANGES[key]
-        if not lo <= value <= hi:
-            raise ValueError(f"{key} must be between {lo} and {hi}")
-    if key == "smoothing" and not _SMOOTHING.match(value.strip().lower()):
-        raise ValueError("smoothing must be off, ema[:ALPHA] or mean[:N]")
+    if key in _BOUNDS:
+        _BOUNDS[key].check(value)
+    if key == "smoothing":
+        try:
+            value = str(options.Smoothing.parse(value))
+        except UMTError as e:
+            raise ValueError(str(e)) from None
     if key in _CHOICES and value not in _CHOICES[key]:
         raise ValueError(f"{key} must be one of {', '.join(_CHOICES[key])}")
     return value

@@ -48,6 +48,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.options import SPAN, STRIDE, THRESHOLD, TOPK, file_path_of, is_live_source
 from ..core.settings import Settings
 from ..core.video.readers import VIDEO_EXTENSIONS, is_video_path
 from .eval_panel import EvalPanel
@@ -67,7 +68,8 @@ MAX_RESULTS = 10000  # windows kept for export (a bound for hours-long camera se
 
 
 def is_stream_spec(text: str) -> bool:
-    return text.startswith("camera:") or "://" in text
+    """camera:N or a stream URL (a file:// URL is a file): the core's one definition."""
+    return is_live_source(text)
 
 
 class MainWindow(QMainWindow):
@@ -639,7 +641,7 @@ class MainWindow(QMainWindow):
         """Open the first usable item and queue the others; refuse non-videos without changing anything."""
         good, bad = [], []
         for item in items:
-            text = str(item)
+            text = file_path_of(str(item))  # file:///a.mp4 is the file /a.mp4
             if is_stream_spec(text):
                 good.append(text)
                 continue
@@ -1124,18 +1126,18 @@ class WindowSettingsDialog(QDialog):
         self.setWindowTitle("Sliding window")
         self.settings = settings
         form = QFormLayout(self)
-        self.span = QDoubleSpinBox(minimum=0.5, maximum=60.0, singleStep=0.5, suffix=" s", decimals=2)
+        self.span = QDoubleSpinBox(minimum=SPAN.low, maximum=SPAN.high, singleStep=0.5, suffix=" s", decimals=2)
         self.span.setValue(settings["span"])
         self.span.setToolTip("Seconds of video the 8 frames of a window are spread over")
-        self.stride = QDoubleSpinBox(minimum=0.1, maximum=30.0, singleStep=0.1, suffix=" s", decimals=2)
+        self.stride = QDoubleSpinBox(minimum=STRIDE.low, maximum=STRIDE.high, singleStep=0.1, suffix=" s", decimals=2)
         self.stride.setValue(settings["stride"])
         self.stride.setToolTip("Seconds between two windows")
         self.smoothing = QLineEdit(settings["smoothing"])
         self.smoothing.setToolTip("off, ema:ALPHA (weight of the newest window, 0–1) or mean:N windows")
-        self.threshold = QDoubleSpinBox(minimum=0.0, maximum=1.0, singleStep=0.05, decimals=2)
+        self.threshold = QDoubleSpinBox(minimum=THRESHOLD.low, maximum=THRESHOLD.high, singleStep=0.05, decimals=2)
         self.threshold.setValue(settings["threshold"])
         self.threshold.setToolTip("Below this smoothed score the window shows “no confident action”")
-        self.topk = QSpinBox(minimum=1, maximum=20)
+        self.topk = QSpinBox(minimum=int(TOPK.low), maximum=int(TOPK.high))
         self.topk.setValue(settings["topk"])
         form.addRow("Span", self.span)
         form.addRow("Stride", self.stride)

@@ -36,56 +36,29 @@ from typing import Callable
 
 import numpy as np
 
-from ..classifier import Classifier, TopK
+from ..classifier import Classifier
 from ..errors import SourceError, UMTError
+from ..options import (  # noqa: F401  (the defaults are part of this module's interface)
+    DEFAULT_SMOOTHING,
+    DEFAULT_SPAN,
+    DEFAULT_STRIDE,
+    DEFAULT_THRESHOLD,
+    DEFAULT_TOPK,
+    SPAN,
+    STRIDE,
+    THRESHOLD,
+    Smoothing,
+    TopK,
+    frame_stride,
+)
 from .sources import Frame, FrameSource
 from ..video.transforms import CLIP_LEN, CROP, center_crop_offset, resize_short_side, sample_indices
 
-DEFAULT_SPAN = 4.0  # seconds of video each window spreads its 8 frames over
-DEFAULT_STRIDE = 0.5  # seconds between window ends
-DEFAULT_SMOOTHING = "ema:0.5"
-DEFAULT_THRESHOLD = 0.3
-DEFAULT_TOPK = 5
 DEFAULT_MAX_FRAMES = 600  # ring-buffer cap: 600 x 224 x 224 x 3 bytes = 90 MB at most
 EPS = 1e-6  # timestamps are floats (i / fps); compare with a tolerance far below a frame
 
 
 # -- smoothing -----------------------------------------------------------------
-@dataclass(frozen=True)
-class Smoothing:
-    """How window probabilities are smoothed over time: off, EMA or moving average."""
-
-    kind: str = "ema"  # "off" | "ema" | "mean"
-    value: float = 0.5  # EMA: weight of the newest window (0 < alpha <= 1); mean: number of windows
-
-    @classmethod
-    def parse(cls, text: str | Smoothing | None) -> Smoothing:
-        """'off', 'ema', 'ema:0.3', 'mean' or 'mean:5'."""
-        if isinstance(text, Smoothing):
-            return text
-        raw = (text or "off").strip().lower()
-        kind, _, arg = raw.partition(":")
-        try:
-            if kind in ("off", "none", "raw") and not arg:
-                return cls("off", 0.0)
-            if kind == "ema":
-                alpha = float(arg) if arg else 0.5
-                if 0.0 < alpha <= 1.0:
-                    return cls("ema", alpha)
-            elif kind == "mean":
-                n = int(arg) if arg else 3
-                if n >= 1:
-                    return cls("mean", float(n))
-        except ValueError:
-            pass
-        raise UMTError(f"bad smoothing {text!r}: use off, ema[:ALPHA] with 0 < ALPHA <= 1, or mean[:N] with N >= 1")
-
-    def __str__(self) -> str:
-        if self.kind == "off":
-            return "off"
-        return f"ema:{self.value:g}" if self.kind == "ema" else f"mean:{int(self.value)}"
-
-
 class Smoother:
     """Running smoothed probabilities over the windows computed so far."""
 
@@ -283,15 +256,13 @@ class SlidingWindowEngine:
         topk: int = DEFAULT_TOPK,
         max_frames: int = DEFAULT_MAX_FRAMES,
     ) -> None:
-        span, stride, threshold = float(span), float(stride), float(threshold)
-        if not (math.isfinite(span) and span > 0):
-            raise UMTError(f"span must be a positive number of seconds, got {span:g}")
-        if not (math.isfinite(stride) and stride > 0):
-            raise UMTError(f"stride must be a positive number of seconds, got {stride:g}")
-        if not 0.0 <= threshold <= 1.0:
-            raise UMTError(f"threshold must lie between 0 and 1, got {threshold:g}")
+        try:
+            span, stride, threshold = SPAN.check(span), STRIDE.check(stride), THRESHOLD.check(threshold)
+        except ValueError as e:
+            raise UMTError(str(e)) from None
         self.span = span
         self.stride = stride
+        self.requested_stride = stride  # `stride` may be raised to a source's frame interval for one run
         self.smoothing = Smoothing.parse(smoothing)
         self.threshold = threshold
         self.topk = max(1, int(topk))
@@ -304,6 +275,7 @@ class SlidingWindowEngine:
         self._paused = threading.Event()
         self.metrics = EngineMetrics()
         self._done_times: deque[float] = deque(maxlen=10)
+        self._on_notice: Callable[[str], None] | None = None
 
     # -- controls --------------------------------------------------------------
     @property
@@ -349,15 +321,21 @@ class SlidingWindowEngine:
         on_frame: FrameCallback | None = None,
         on_metrics: MetricsCallback | None = None,
         cancel: threading.Event | None = None,
+        on_notice: Callable[[str], None] | None = None,
     ) -> RunSummary:
         """Open `source`, classify its windows until it ends or `stop()`; close it.
 
         `cancel` is an optional event owned by the caller that stops this run like
         `stop()` does (set it before the run starts and the run does nothing).
+        A stride shorter than the source's frame interval is raised to that interval
+        for this run (no window would see a new frame); `on_notice` gets a one-line
+        message saying so, before the first window.
         Raises SourceError when the source cannot be opened or is lost; the
         windows computed before that were already delivered.
         """
         self._stop = cancel if cancel is not None else threading.Event()
+        self.stride = self.requested_stride
+        self._on_notice = on_notice
         self._smoother.reset()
         self.metrics = EngineMetrics()
         self._done_times.clear()
@@ -381,6 +359,7 @@ class SlidingWindowEngine:
             if stop.is_set():
                 return None
             source.open()
+            self._fit_stride(source)
             while not stop.is_set():
                 while self._paused.is_set() and not stop.is_set():
                     stop.wait(0.05)
@@ -427,6 +406,7 @@ class SlidingWindowEngine:
             end = None
             try:
                 source.open()
+                self._fit_stride(source)  # before the first frame: the main loop waits for it
                 last = None
                 while not (stop.is_set() or halt.is_set()):
                     frame = source.read()
@@ -482,6 +462,12 @@ class SlidingWindowEngine:
         if failure and not user_stop:
             raise failure[0]
         return None
+
+    def _fit_stride(self, source) -> None:
+        stride, note = frame_stride(self.requested_stride, source.fps)
+        self.stride = stride
+        if note and self._on_notice is not None:
+            self._on_notice(note)
 
     def _emit(self, k, t, buffer, source_time, on_window, on_metrics) -> WindowResult | None:
         result = self._classify(k, t, buffer, source_time)

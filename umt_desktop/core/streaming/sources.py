@@ -36,12 +36,12 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import SourceError
+from ..options import file_path_of, is_live_source
 
 DEFAULT_TIMEOUT = 5.0  # seconds allowed to open a stream or wait for one frame
 DEFAULT_RETRIES = 3  # reconnects of a dropped network stream before giving up
 
 _CAMERA = re.compile(r"^camera:(\d+)$", re.IGNORECASE)
-_URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -356,11 +356,9 @@ def open_source(
         return CameraSource(int(m.group(1)), timeout=timeout)
     if text.lower().startswith("camera:"):
         raise SourceError(f"{text!r} is not a camera; write camera:N with N a number, e.g. camera:0")
-    if _URL.match(text) and not text.lower().startswith("file://"):
+    if is_live_source(text):
         return NetworkSource(text, timeout=timeout, retries=retries)
-    if text.lower().startswith("file://"):
-        text = text[len("file://") :]
-    return FileSource(text, realtime=realtime)
+    return FileSource(file_path_of(text), realtime=realtime)
 
 
 def _to_rgb(bgr: np.ndarray) -> np.ndarray:

@@ -25,7 +25,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..classifier import TopK
+from ..options import TopK
 from ..errors import UMTError, VideoError
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import VideoError
+from ..options import DEFAULT_READER
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v", ".mpg", ".mpeg", ".flv", ".wmv", ".3gp", ".ts")
 
@@ -180,7 +181,6 @@ class OpenCVReader(VideoReader):
 
 
 READERS = {"decord": DecordReader, "opencv": OpenCVReader}
-DEFAULT_READER = "decord"
 
 
 def open_video(path: str | Path, reader: str = DEFAULT_READER) -> VideoReader:
