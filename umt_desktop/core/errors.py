@@ -47,3 +47,27 @@ class DeviceError(UMTError):
 
 class Cancelled(UMTError):
     """Long work stopped on the user's request."""
+
+
+class HistoryError(UMTError):
+    """The evaluation history cannot be used; `path` is the database file (or the folder meant to hold it)."""
+
+    def __init__(self, message: str, path=None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class HistoryDamagedError(HistoryError):
+    """The history file is damaged or is not an umt-desktop history: `history.move_aside(path)` sets it aside."""
+
+
+class HistoryUnavailableError(HistoryError):
+    """The data folder or the history file cannot be created or written (permissions, read-only disk)."""
+
+
+class DiskFullError(HistoryError):
+    """The disk holding the history filled up; what was written before is kept."""
+
+
+class RunBusyError(HistoryError):
+    """An evaluation run that another live process is working on."""
