@@ -151,9 +151,14 @@ def load_classifier(
     batch_size: int = 12,
     reader: str = DEFAULT_READER,
     naive_attention: bool = False,
+    name: str | None = None,
 ) -> Classifier:
-    """Load a zoo model by name (installed) or a checkpoint file, ready to classify."""
-    name, path = resolve_checkpoint(name_or_path)
+    """Load a zoo model by name (installed) or a checkpoint file, ready to classify.
+
+    `name`: the display name (default: the zoo name, or the file's stem).
+    """
+    resolved_name, path = resolve_checkpoint(name_or_path)
+    name = name or resolved_name
     runtime = resolve(device, precision)
     checkpoint = load_checkpoint(path)
     checkpoint.model.naive_attention = naive_attention

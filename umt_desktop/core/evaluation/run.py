@@ -33,8 +33,8 @@ import numpy as np
 
 from .dataset import DatasetSummary, KineticsFolder, VideoItem
 from .distributed import DistEnv, DistributedError, detect, init_group, rank_device
-from ..errors import Cancelled, DatasetError, UMTError
-from .history import History, Prediction
+from ..errors import Cancelled, DatasetError, DiskFullError, UMTError
+from .history import History, Prediction, check_run_id
 from .pipeline import (  # decode_views and decode_stream are also imported from here
     Decoded, ViewBatcher, classify_stream, decode_stream, decode_views, default_batch_size, video_probabilities,
 )
@@ -131,40 +131,128 @@ class CheckpointResult:
         return asdict(self)
 
 
+@dataclass
+class PlannedCheckpoint:
+    """One checkpoint of a run, as stored in the history."""
+
+    name: str
+    path: str
+    num_classes: int
+    label_set: str
+    published_top1: float | None
+
+
+@dataclass
+class RunPlan:
+    """What a run computes: built by rank 0, broadcast to every rank (it pickles)."""
+
+    run_id: str
+    settings: dict  # EvalSettings.stored()
+    checkpoints: list[PlannedCheckpoint]
+    items: list[tuple[str, str]]  # (stable video id, file), sorted by id
+    targets: list[list[int | None]]  # per item: its class index under each checkpoint's labels
+    work: list[tuple[int, list[int]]]  # (item index, checkpoints still to compute), in item order
+    done: int  # items complete before this session
+
+
 # -- metrics -------------------------------------------------------------------
+class RunningAccuracy:
+    """The accuracy counts of one checkpoint, fed one prediction at a time.
+
+    The one place where predictions become top-1/top-5/per-class figures: the live figures of
+    a run in progress and the final metrics (`compute_metrics`) are the same counts.
+    """
+
+    def __init__(self) -> None:
+        self.videos = 0  # predictions with a class ranking (failed decodes left out)
+        self.correct1 = 0
+        self.correct5 = 0
+        self.per_class: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # target -> [correct, videos]
+        self.mistakes: Counter = Counter()  # (target, predicted) -> count
+        self.failed: list[Prediction] = []
+
+    def add(self, p: Prediction) -> None:
+        if p.failed:
+            self.failed.append(p)
+            return
+        self.videos += 1
+        hit = p.pred == p.target
+        self.correct1 += hit
+        self.correct5 += p.target in [i for i, _ in (p.top5 or [])]
+        counts = self.per_class[p.target]
+        counts[1] += 1
+        if hit:
+            counts[0] += 1
+        else:
+            self.mistakes[(p.target, p.pred)] += 1
+
+    @property
+    def top1(self) -> float:
+        return _pct(self.correct1, self.videos)
+
+    @property
+    def top5(self) -> float:
+        return _pct(self.correct5, self.videos)
+
+    @property
+    def mean_class_accuracy(self) -> float:
+        if not self.per_class:
+            return 0.0
+        return round(float(np.mean([good / total for good, total in self.per_class.values()]) * 100), 4)
+
+    def metrics(self, labels, confused_pairs: int = 10) -> dict:
+        """top1/top5/mean class accuracy (0-100), failed videos, per-class accuracy, most confused pairs."""
+        classes = [
+            {"index": c, "label": _label(labels, c), "accuracy": _pct(good, total), "videos": total}
+            for c, (good, total) in sorted(self.per_class.items())
+        ]
+        confused = [
+            {"true": _label(labels, t), "predicted": _label(labels, p), "count": c,
+             "true_index": t, "predicted_index": p}
+            for (t, p), c in sorted(self.mistakes.items(), key=lambda kv: (-kv[1], kv[0]))[:confused_pairs]
+        ]
+        return {
+            "top1": self.top1,
+            "top5": self.top5,
+            "mean_class_accuracy": self.mean_class_accuracy,
+            "videos": self.videos,
+            "failed": [{"video": p.video_id, "error": p.error} for p in self.failed],
+            "per_class": classes,
+            "confused": confused,
+        }
+
+
 def compute_metrics(predictions: list[Prediction], labels, confused_pairs: int = 10) -> dict:
     """top1/top5/mean class accuracy (0-100), per-class accuracy and the most confused pairs."""
-    ok = [p for p in predictions if not p.failed]
-    n = len(ok)
-    correct1 = sum(p.pred == p.target for p in ok)
-    correct5 = sum(p.target in [i for i, _ in (p.top5 or [])] for p in ok)
-    per_class: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    mistakes: Counter = Counter()
-    for p in ok:
-        per_class[p.target][1] += 1
-        if p.pred == p.target:
-            per_class[p.target][0] += 1
-        else:
-            mistakes[(p.target, p.pred)] += 1
-    classes = [
-        {"index": c, "label": _label(labels, c), "accuracy": _pct(good, total), "videos": total}
-        for c, (good, total) in sorted(per_class.items())
-    ]
-    mean_class = float(np.mean([good / total for good, total in per_class.values()]) * 100) if per_class else 0.0
-    confused = [
-        {"true": _label(labels, t), "predicted": _label(labels, p), "count": c,
-         "true_index": t, "predicted_index": p}
-        for (t, p), c in sorted(mistakes.items(), key=lambda kv: (-kv[1], kv[0]))[:confused_pairs]
-    ]
-    return {
-        "top1": _pct(correct1, n),
-        "top5": _pct(correct5, n),
-        "mean_class_accuracy": round(mean_class, 4),
-        "videos": n,
-        "failed": [{"video": p.video_id, "error": p.error} for p in predictions if p.failed],
-        "per_class": classes,
-        "confused": confused,
-    }
+    counts = RunningAccuracy()
+    for p in predictions:
+        counts.add(p)
+    return counts.metrics(labels, confused_pairs)
+
+
+class LiveMetrics:
+    """The running figures of every checkpoint of a run in progress (rank 0), for `EvalProgress.live`."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+        self.accuracy = [RunningAccuracy() for _ in names]
+        self._failed_videos: set[str] = set()
+
+    def add(self, rows: list[Prediction]) -> None:
+        for p in rows:
+            if p.failed:
+                self._failed_videos.add(p.video_id)
+            if 0 <= p.checkpoint < len(self.accuracy):
+                self.accuracy[p.checkpoint].add(p)
+
+    @property
+    def failed(self) -> int:
+        """Videos that failed to decode."""
+        return len(self._failed_videos)
+
+    def view(self) -> list[dict]:
+        return [{"name": name, "top1": a.top1, "top5": a.top5, "videos": a.videos}
+                for name, a in zip(self.names, self.accuracy)]
 
 
 def _pct(part: int, whole: int) -> float:
@@ -187,7 +275,8 @@ class EvalRun:
     `progress(EvalProgress)` is called after each batch (on rank 0); `cancel()` (any
     thread) or a `cancelled()` callable returning True stops between videos, keeping
     what finished. `stop_after=N` stops once N more videos are done (quick checks and
-    tests of resume).
+    tests of resume). `run_id`: the id of a new run, chosen by the launcher (`history.new_run_id()`)
+    and passed to every process (`eval --run-id`); a fresh one by default.
     """
 
     def __init__(
@@ -200,9 +289,13 @@ class EvalRun:
         cancelled: Callable[[], bool] | None = None,
         stop_after: int | None = None,
         dist_env: DistEnv | None | str = "detect",
+        run_id: str | None = None,
     ) -> None:
         if settings is None and resume is None:
             raise DatasetError("an evaluation needs settings or a run id to resume")
+        if run_id is not None and resume is not None:
+            raise DatasetError("give either a run id for a new run or a run to resume, not both")
+        self._new_id = check_run_id(run_id) if run_id is not None else None
         self.settings = settings
         self.resume_id = resume
         self.progress = progress
@@ -213,10 +306,10 @@ class EvalRun:
         self._history = history
         self._own_history = False
         self.group = None
-        self.run_id: str | None = resume
+        self.run_id: str | None = resume or run_id
         self.summary: DatasetSummary | None = None
         self.classifiers: list = []
-        self._plan: dict | None = None
+        self._plan: RunPlan | None = None
         self.computed = 0  # videos computed in this session (all ranks)
 
     @property
@@ -250,20 +343,20 @@ class EvalRun:
             device = self.settings.device if self.settings else "auto"
             self._device = rank_device(device, self.env)
             self.group = init_group(self.env, self._device)
-        plan = None
+        plan: RunPlan | str | None = None
         if self.group.is_main:
             try:
                 plan = self._make_plan()
             except UMTError as e:
-                self.group.broadcast({"error": str(e)})
+                self.group.broadcast(str(e))  # the other ranks stop quietly: rank 0 reports it
                 raise
         plan = self.group.broadcast(plan)
-        if "error" in plan:
-            raise DistributedError(plan["error"], quiet=True)
+        if isinstance(plan, str):
+            raise DistributedError(plan, quiet=True)
         self._plan = plan
-        self.run_id = plan["run_id"]
+        self.run_id = plan.run_id
         if not self.group.is_main:
-            self.settings = EvalSettings(**{**plan["settings"], **self._runtime()})
+            self.settings = EvalSettings(**{**plan.settings, **self._runtime()})
         return self.summary
 
     def _runtime(self) -> dict:
@@ -272,78 +365,96 @@ class EvalRun:
             return {}
         return {"device": s.device, "precision": s.precision, "workers": s.workers, "batch_size": s.batch_size}
 
-    def _make_plan(self) -> dict:
-        from ..classifier import load_classifier, resolve_checkpoint
-        from ..model.zoo import published_top1
+    def _make_plan(self) -> RunPlan:
+        from ..classifier import resolve_checkpoint
 
         history = self.history
-        if self.resume_id is not None:
-            record = history.get_run(self.resume_id)
-            runtime = self._runtime()
-            stored = dict(record.settings)
-            if self.settings is not None and self.settings.root and Path(self.settings.root) != Path(stored["root"]):
-                stored["root"] = self.settings.root  # the dataset moved; the plan stays the same
-            self.settings = EvalSettings(**{**stored, **runtime})
-        s = self.settings
-        if not s.checkpoints:
-            raise DatasetError("choose at least one checkpoint (--model NAME or --checkpoint FILE)")
-        get_protocol(s.views)
-        checkpoints = []
-        if self.resume_id is not None:
-            paths = [(c["name"], c["path"]) for c in record.checkpoints]
-        else:
+        if self.resume_id is None:
+            s = self.settings
+            if not s.checkpoints:
+                raise DatasetError("choose at least one checkpoint (--model NAME or --checkpoint FILE)")
+            get_protocol(s.views)
             paths = [(name, str(path)) for name, path in (resolve_checkpoint(c) for c in s.checkpoints)]
+            return self._plan_new(history, paths)
+        record = history.get_run(self.resume_id)
+        stored = dict(record.settings)
+        if self.settings is not None and self.settings.root and Path(self.settings.root) != Path(stored["root"]):
+            stored["root"] = self.settings.root  # the dataset moved; the plan stays the same
+        self.settings = EvalSettings(**{**stored, **self._runtime()})
+        history.claim_run(self.resume_id, world_size=self.group.world_size)  # RunBusyError if another works on it
+        try:
+            return self._plan_resumed(history, record)
+        except BaseException:
+            try:
+                history.set_status(self.resume_id, "interrupted")
+            except UMTError:
+                pass
+            history.release_run(self.resume_id)
+            raise
+
+    def _load(self, paths: list[tuple[str, str]]) -> list[PlannedCheckpoint]:
+        from ..classifier import load_classifier
+        from ..model.zoo import published_top1
+
+        s = self.settings
         self.classifiers = [
             load_classifier(path, device=self._device, precision=s.precision, labels=s.labels,
-                            batch_size=self._batch_size(), reader=s.reader)
-            for _, path in paths
+                            batch_size=self._batch_size(), reader=s.reader, name=name)
+            for name, path in paths
         ]
-        for (name, path), clf in zip(paths, self.classifiers):
-            clf.name = name
-            checkpoints.append({
-                "name": name, "path": path, "num_classes": clf.num_classes,
-                "label_set": clf.labels.name, "published_top1": published_top1(name),
-            })
+        return [
+            PlannedCheckpoint(name=name, path=path, num_classes=clf.num_classes, label_set=clf.labels.name,
+                              published_top1=published_top1(name))
+            for (name, path), clf in zip(paths, self.classifiers)
+        ]
+
+    def _plan_new(self, history: History, paths: list[tuple[str, str]]) -> RunPlan:
+        s = self.settings
+        checkpoints = self._load(paths)
         labels = self.classifiers[0].labels
-        if self.resume_id is not None:
-            rows = history.run_videos(self.resume_id)
-            root = Path(s.root)
-            items = [VideoItem(vid, _join(root, rel), label, index) for vid, rel, label, index in rows]
-            summary = DatasetSummary(**record.summary)
-            summary.root = s.root
-            run_id = self.resume_id
-            history.set_status(run_id, "running", world_size=self.group.world_size)
-        else:
-            folder = KineticsFolder.open(s.root, s.ann)
-            items = folder.select(labels, limit=s.limit, per_class=s.per_class, seed=s.seed)
-            summary = folder.summary(labels, items)
-            if not items:
-                raise DatasetError(f"no videos with a {labels.name} label found in {s.root}")
-            root = Path(s.root)
-            run_id = history.create_run(
-                root=str(s.root), ann=s.ann, layout=folder.layout, views=s.views,
-                settings=s.stored(), summary=summary.to_json(), checkpoints=checkpoints,
-                videos=[(it.id, _relative(root, it.path), it.label, it.label_index) for it in items],
-                world_size=self.group.world_size,
-            )
-        self.summary = summary
+        folder = KineticsFolder.open(s.root, s.ann)
+        items = folder.select(labels, limit=s.limit, per_class=s.per_class, seed=s.seed)
+        self.summary = folder.summary(labels, items)
+        if not items:
+            raise DatasetError(f"no videos with a {labels.name} label found in {s.root}")
+        root = Path(s.root)
+        run_id = history.create_run(
+            root=str(s.root), ann=s.ann, layout=folder.layout, views=s.views,
+            settings=s.stored(), summary=self.summary.to_json(), checkpoints=[asdict(c) for c in checkpoints],
+            videos=[(it.id, _relative(root, it.path), it.label, it.label_index) for it in items],
+            world_size=self.group.world_size, run_id=self._new_id,
+        )
+        return self._plan_of(history, run_id, checkpoints, items)
+
+    def _plan_resumed(self, history: History, record) -> RunPlan:
+        s = self.settings
+        get_protocol(s.views)
+        checkpoints = self._load([(c["name"], c["path"]) for c in record.checkpoints])
+        root = Path(s.root)
+        items = [VideoItem(vid, _join(root, rel), label, index)
+                 for vid, rel, label, index in history.run_videos(record.id)]
+        self.summary = DatasetSummary(**record.summary)
+        self.summary.root = s.root
+        return self._plan_of(history, record.id, checkpoints, items)
+
+    def _plan_of(self, history: History, run_id: str, checkpoints: list[PlannedCheckpoint],
+                 items: list[VideoItem]) -> RunPlan:
         self.run_id = run_id
         done = history.done(run_id)
-        targets = [[it.target(clf.labels) for clf in self.classifiers] for it in items]
         work = []
         for i, it in enumerate(items):
-            needed = [c for c in range(len(self.classifiers)) if c not in done.get(it.id, ())]
+            needed = [c for c in range(len(checkpoints)) if c not in done.get(it.id, ())]
             if needed:
                 work.append((i, needed))
-        return {
-            "run_id": run_id,
-            "settings": s.stored(),
-            "checkpoints": checkpoints,
-            "items": [(it.id, str(it.path)) for it in items],
-            "targets": targets,
-            "work": work,  # sorted by stable id: items are
-            "done": len(items) - len(work),
-        }
+        return RunPlan(
+            run_id=run_id,
+            settings=self.settings.stored(),
+            checkpoints=checkpoints,
+            items=[(it.id, str(it.path)) for it in items],
+            targets=[[it.target(clf.labels) for clf in self.classifiers] for it in items],
+            work=work,
+            done=len(items) - len(work),
+        )
 
     def _batch_size(self) -> int:
         if self.settings.batch_size:
@@ -352,38 +463,47 @@ class EvalRun:
 
     # -- running ---------------------------------------------------------------------
     def run(self) -> list[CheckpointResult]:
-        """Evaluate what is left; raise `Cancelled` when stopped early (progress is kept)."""
-        started = False
+        """Evaluate what is left; raise `Cancelled` when stopped early (progress is kept).
+
+        A disk that fills up raises `DiskFullError` saying how to resume; the run is left interrupted.
+        """
+        started = settled = False
         try:
             self.prepare()
             started = True
-            stopped = self._loop()
+            if self._loop():
+                if self.is_main:
+                    self.history.set_status(self.run_id, "interrupted")
+                settled = True
+                raise Cancelled(
+                    f"evaluation {self.run_id} stopped after {self._plan.done + self.computed} of "
+                    f"{len(self._plan.items)} videos; resume with `umt-desktop eval --resume {self.run_id}`"
+                )
+            results = self.results() if self.is_main else []
+            if self.is_main:
+                for r in results:
+                    self.history.set_metrics(self.run_id, r.index, r.metrics())
+                self.history.set_status(self.run_id, "finished")
         except BaseException as e:
-            if self.is_main and self.run_id is not None and started:
-                status = "interrupted" if isinstance(e, (KeyboardInterrupt, Cancelled, DistributedError)) else "failed"
+            if self.is_main and self.run_id is not None and started and not settled:
+                stopped = (KeyboardInterrupt, Cancelled, DistributedError, DiskFullError)
+                status = "interrupted" if isinstance(e, stopped) else "failed"
                 try:
                     self.history.set_status(self.run_id, status, error=str(e) or type(e).__name__)
                 except Exception:
-                    pass
+                    pass  # e.g. still no space: a run whose process is done reads as interrupted anyway
             self._close()
+            if isinstance(e, DiskFullError) and started:
+                raise DiskFullError(
+                    f"the disk holding the evaluation history {e.path} is full; finished videos are saved: "
+                    f"free some space, then resume with `umt-desktop eval --resume {self.run_id}`", e.path) from None
             raise
-        if stopped:
-            if self.is_main:
-                self.history.set_status(self.run_id, "interrupted")
-            self._close()
-            raise Cancelled(
-                f"evaluation {self.run_id} stopped after {self._plan['done'] + self.computed} of "
-                f"{len(self._plan['items'])} videos; resume with `umt-desktop eval --resume {self.run_id}`"
-            )
-        results = self.results() if self.is_main else []
-        if self.is_main:
-            for r in results:
-                self.history.set_metrics(self.run_id, r.index, r.metrics())
-            self.history.set_status(self.run_id, "finished")
         self._close()
         return results
 
     def _close(self) -> None:
+        if self.is_main and self.run_id is not None and self._history is not None:
+            self._history.release_run(self.run_id)
         if self.group is not None:
             self.group.close()
             self.group = None
@@ -395,29 +515,20 @@ class EvalRun:
     def _load_classifiers(self) -> None:
         if self.classifiers:
             return
-        from ..classifier import load_classifier
-
-        s = self.settings
-        self.classifiers = []
-        for c in self._plan["checkpoints"]:
-            clf = load_classifier(c["path"], device=self._device, precision=s.precision, labels=s.labels,
-                                  batch_size=self._batch_size(), reader=s.reader)
-            clf.name = c["name"]
-            self.classifiers.append(clf)
+        self._load([(c.name, c.path) for c in self._plan.checkpoints])
 
     def _loop(self) -> bool:
         """Compute this rank's share; True when stopped before the end."""
         plan, group = self._plan, self.group
         self._load_classifiers()
         s = self.settings
-        items, targets = plan["items"], plan["targets"]
-        work = plan["work"][group.rank :: group.world_size]
+        items, targets = plan.items, plan.targets
+        work = plan.work[group.rank :: group.world_size]
         needed = dict(work)
         jobs = [(i, items[i][1]) for i, _ in work]
         batch_size = self._batch_size()
-        live = self._live_counters() if group.is_main else None
-        done_total = plan["done"]
-        failed_total = live["failed"] if live else 0
+        live = self._live_metrics() if group.is_main else None
+        done_total = plan.done
         t0 = last = time.perf_counter()
         stream = decode_stream(jobs, s.views, s.reader, s.workers)
         batcher = ViewBatcher(stream, batch_size, self._should_stop)
@@ -446,14 +557,13 @@ class EvalRun:
                     self.history.add_time(self.run_id, now - last, new_videos)
                     last = now
                     done_total += new_videos
-                    failed_total += len({r.video_id for r in rows if r.failed})
-                    self._update_live(live, rows)
+                    live.add(rows)
                     if self.progress is not None:
                         elapsed = now - t0
                         self.progress(EvalProgress(
-                            done=done_total, total=len(items), failed=failed_total, elapsed=elapsed,
+                            done=done_total, total=len(items), failed=live.failed, elapsed=elapsed,
                             videos_per_second=self.computed / elapsed if elapsed > 0 else 0.0,
-                            live=self._live_view(live),
+                            live=live.view(),
                         ))
                     if self.stop_after is not None and self.computed >= self.stop_after:
                         stop = True
@@ -486,34 +596,10 @@ class EvalRun:
         return rows
 
     # -- live metrics (rank 0) ------------------------------------------------------------
-    def _live_counters(self) -> dict:
-        counters = {"failed": 0, "ckpt": [[0, 0, 0] for _ in self._plan["checkpoints"]]}  # top1, top5, n
-        failed_videos = set()
-        for p in self.history.predictions(self.run_id):
-            self._count(counters, p)
-            if p.failed:
-                failed_videos.add(p.video_id)
-        counters["failed"] = len(failed_videos)
-        return counters
-
-    @staticmethod
-    def _count(counters: dict, p: Prediction) -> None:
-        if p.failed or p.checkpoint >= len(counters["ckpt"]):
-            return
-        c = counters["ckpt"][p.checkpoint]
-        c[0] += p.pred == p.target
-        c[1] += p.target in [i for i, _ in p.top5 or []]
-        c[2] += 1
-
-    def _update_live(self, live: dict, rows: list[Prediction]) -> None:
-        for p in rows:
-            self._count(live, p)
-
-    def _live_view(self, live: dict) -> list[dict]:
-        return [
-            {"name": c["name"], "top1": _pct(k[0], k[2]), "top5": _pct(k[1], k[2]), "videos": k[2]}
-            for c, k in zip(self._plan["checkpoints"], live["ckpt"])
-        ]
+    def _live_metrics(self) -> LiveMetrics:
+        live = LiveMetrics([c.name for c in self._plan.checkpoints])
+        live.add(self.history.predictions(self.run_id))
+        return live
 
     # -- results ---------------------------------------------------------------------------
     def results(self) -> list[CheckpointResult]:
