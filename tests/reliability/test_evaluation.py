@@ -196,3 +196,72 @@ def test_a_read_only_data_folder_is_one_line(tmp_path):
             assert str(data) in line and "UMT_DESKTOP_DATA_DIR" in line, line
     finally:
         _unmount(disk)
+
+
+# -- duplicated and conflicting lines in annotation files ------------------------------------------
+def _list_with_duplicates(tmp_path: Path) -> tuple[Path, Path, list[int]]:
+    probs = probabilities("1x1")
+    targets = truth(probs)
+    root = tmp_path / "k"
+    ann = make_list(root, targets, missing=True, corrupt=False)
+    lines = ann.read_text().splitlines()
+    lines += [lines[0], "./" + lines[1], lines[2].replace("videos/", "videos//"), lines[-1]]  # gone.mp4 twice
+    ann.write_text("\n".join(lines) + "\n")
+    return root, ann, targets
+
+
+def test_duplicated_list_lines_are_evaluated_once_and_reported(tmp_path):
+    from umt_desktop.core.evaluation.dataset import KineticsFolder
+    from umt_desktop.core.model.labels import kinetics
+
+    root, ann, targets = _list_with_duplicates(tmp_path)
+    folder = KineticsFolder.open(root, ann)
+    assert [it.id for it in folder.items] == [f"videos/v{i:02d}.mp4" for i in range(len(targets))]
+    assert folder.duplicates == ["videos/v00.mp4", "videos/v01.mp4", "videos/v02.mp4", "videos/gone.mp4"]
+    assert folder.missing == ["videos/gone.mp4"]
+    assert "4 listed more than once (evaluated once)" in folder.summary(kinetics(400)).describe()
+    proc = umt("eval", root, "--ann", ann, "--checkpoint", TINY, "--views", "1x1", *CPU, "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr and "4 listed more than once" in proc.stderr
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    want = expected_metrics(probabilities("1x1"), targets)
+    assert result["videos"] == len(targets) and result["top1"] == pytest.approx(want["top1"], abs=1e-3)
+    assert result["missing"] == ["videos/gone.mp4"]
+    with History() as history:
+        assert history.count_videos(result["run_id"]) == len(targets)
+        assert history.get_run(result["run_id"]).summary["duplicates"][0] == "videos/v00.mp4"
+
+
+def test_one_video_with_two_labels_is_an_error_naming_the_lines(tmp_path):
+    targets = truth(probabilities("1x1"))
+    root = tmp_path / "k"
+    ann = make_list(root, targets, missing=False, corrupt=False)
+    lines = ann.read_text().splitlines()
+    lines.append(f"./videos/v01.mp4 {(targets[1] + 1) % 400}")
+    ann.write_text("\n".join(lines) + "\n")
+    proc = umt("eval", root, "--ann", ann, "--checkpoint", TINY, "--views", "1x1", *CPU)
+    assert proc.returncode == 1
+    line = assert_one_line_error(proc)
+    n = len(lines)
+    assert f"lines 2 and {n}" in line and "videos/v01.mp4" in line and "two labels" in line, line
+
+
+def test_a_csv_with_one_clip_under_two_labels_is_an_error(tmp_path):
+    from umt_desktop.core.evaluation.dataset import KineticsFolder
+
+    ann = tmp_path / "val.csv"
+    ann.write_text("label,youtube_id,time_start,time_end,split\nabseiling,abc,0,10,val\n"
+                   "abseiling,abc,0,10,val\nair drumming,abc,0,10,val\n")
+    with pytest.raises(DatasetError, match="lines 2 and 4 give abc_000000_000010 two labels"):
+        KineticsFolder.open(tmp_path, ann)
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "1e400", "nan"])
+def test_a_csv_with_a_non_finite_time_is_a_line_numbered_error(tmp_path, value):
+    ann = tmp_path / "val.csv"
+    ann.write_text(f"label,youtube_id,time_start,time_end,split\nabseiling,abc,0,10,val\n"
+                   f"abseiling,xyz,{value},10,val\n")
+    proc = umt("eval", tmp_path, "--ann", ann, "--checkpoint", TINY, *CPU)
+    assert proc.returncode == 1
+    line = assert_one_line_error(proc)
+    assert "val.csv line 3" in line and "time_start/time_end" in line, line

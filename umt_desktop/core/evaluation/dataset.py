@@ -13,13 +13,17 @@ Three layouts are recognised, the ones people actually have on disk:
 Every video gets a stable id (its path relative to ROOT, or the
 ``<youtube_id>_<start>_<end>`` key for the CSV layout) so a run can be split into
 independent work items and results merged by id. A listed video that is absent on
-disk is reported as missing, never fatal. Labels are kept raw (a class name or an
-index) and resolved against a checkpoint's `LabelSet` when a run needs targets.
+disk is reported as missing, never fatal. A video listed more than once (also as
+``./a.mp4`` or ``dir//a.mp4``) is evaluated once and reported as a duplicate; one
+video listed with two different labels is an error naming both lines. Labels are kept
+raw (a class name or an index) and resolved against a checkpoint's `LabelSet` when a
+run needs targets.
 """
 
 from __future__ import annotations
 
 import csv
+import math
 import os
 import random
 from collections import defaultdict
@@ -69,6 +73,7 @@ class DatasetSummary:
     unknown_labels: list[str]  # labels not in the label set (their videos are left out)
     label_set: str
     selected: int | None = None  # after --limit / --per-class
+    duplicates: list[str] = field(default_factory=list)  # ids listed more than once (evaluated once)
 
     def to_json(self) -> dict:
         return {
@@ -81,6 +86,7 @@ class DatasetSummary:
             "unknown_labels": list(self.unknown_labels),
             "label_set": self.label_set,
             "selected": self.selected,
+            "duplicates": list(self.duplicates),
         }
 
     def describe(self) -> str:
@@ -90,6 +96,8 @@ class DatasetSummary:
             text += f", {self.selected} selected"
         if self.missing:
             text += f", {len(self.missing)} missing"
+        if self.duplicates:
+            text += f", {len(self.duplicates)} listed more than once (evaluated once)"
         if self.unknown_labels:
             text += f", {len(self.unknown_labels)} unknown labels left out"
         return text
@@ -104,6 +112,7 @@ class KineticsFolder:
     layout: str
     items: list[VideoItem]
     missing: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)  # ids listed more than once
 
     @classmethod
     def open(cls, root: str | Path, ann: str | Path | None = None) -> KineticsFolder:
@@ -122,10 +131,10 @@ class KineticsFolder:
             raise DatasetError(f"cannot read annotation file {ann}: {getattr(e, 'strerror', None) or e}") from None
         first = next((ln for ln in text.splitlines() if ln.strip()), "")
         if _is_kinetics_csv_header(first):
-            items, missing = _read_kinetics_csv(root, ann, text)
-            return cls(root, ann, "csv", items, missing)
-        items, missing = _read_list_file(root, ann, text)
-        return cls(root, ann, "list", items, missing)
+            items, missing, duplicates = _read_kinetics_csv(root, ann, text)
+            return cls(root, ann, "csv", items, missing, duplicates)
+        items, missing, duplicates = _read_list_file(root, ann, text)
+        return cls(root, ann, "list", items, missing, duplicates)
 
     # -- labels --------------------------------------------------------------
     def labelled(self, labels: LabelSet) -> tuple[list[VideoItem], list[str]]:
@@ -150,6 +159,7 @@ class KineticsFolder:
             unknown_labels=unknown,
             label_set=labels.name,
             selected=len(selected) if selected is not None else None,
+            duplicates=list(self.duplicates),
         )
 
     def select(
@@ -208,8 +218,9 @@ def _scan_class_folders(root: Path) -> list[VideoItem]:
     return items
 
 
-def _read_list_file(root: Path, ann: Path, text: str) -> tuple[list[VideoItem], list[str]]:
+def _read_list_file(root: Path, ann: Path, text: str) -> tuple[list[VideoItem], list[str], list[str]]:
     items, missing = [], []
+    seen = _Listed(ann)
     for number, line in enumerate(text.splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):
@@ -219,16 +230,42 @@ def _read_list_file(root: Path, ann: Path, text: str) -> tuple[list[VideoItem], 
             raise DatasetError(
                 f"{ann.name} line {number} is not `relative/path.mp4 LABEL_INDEX`: {line[:80]!r}"
             )
-        rel, index = parts[0].strip(), int(parts[1])
-        path = Path(rel) if Path(rel).is_absolute() else root / rel
+        rel, index = os.path.normpath(parts[0].strip()), int(parts[1])  # ./a.mp4, a//a.mp4 -> one video
         vid = Path(rel).as_posix()
+        if not seen.first(vid, index, number):
+            continue
+        path = Path(rel) if Path(rel).is_absolute() else root / rel
         if path.is_file():
             items.append(VideoItem(vid, path, label_index=index))
         else:
             missing.append(vid)
     if not items and not missing:
         raise DatasetError(f"annotation file {ann} lists no videos")
-    return items, missing
+    return items, missing, seen.duplicates
+
+
+class _Listed:
+    """The videos of an annotation file seen so far: duplicates kept once, conflicting labels refused."""
+
+    def __init__(self, ann: Path) -> None:
+        self.ann = ann
+        self.lines: dict[str, tuple[int, object]] = {}  # id -> (first line, label)
+        self.duplicates: list[str] = []
+
+    def first(self, vid: str, label, number: int) -> bool:
+        """True the first time `vid` is listed; False for a repeat with the same label."""
+        if vid not in self.lines:
+            self.lines[vid] = (number, label)
+            return True
+        line, before = self.lines[vid]
+        if before != label:
+            raise DatasetError(
+                f"{self.ann.name} lines {line} and {number} give {vid} two labels ({before} and {label}); "
+                "keep one of them"
+            )
+        if vid not in self.duplicates:
+            self.duplicates.append(vid)
+        return False
 
 
 def _is_kinetics_csv_header(line: str) -> bool:
@@ -236,14 +273,15 @@ def _is_kinetics_csv_header(line: str) -> bool:
     return len(fields) >= 4 and fields[:4] == ["label", "youtube_id", "time_start", "time_end"]
 
 
-def _read_kinetics_csv(root: Path, ann: Path, text: str) -> tuple[list[VideoItem], list[str]]:
+def _read_kinetics_csv(root: Path, ann: Path, text: str) -> tuple[list[VideoItem], list[str], list[str]]:
     on_disk: dict[str, Path] = {}
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         for name in filenames:
             if is_video_path(name) and not name.startswith("."):
                 on_disk.setdefault(Path(name).stem, Path(dirpath) / name)
-    items, missing, seen = [], [], set()
+    items, missing = [], []
+    seen = _Listed(ann)
     reader = csv.reader(text.splitlines())
     next(reader, None)  # header
     for number, row in enumerate(reader, 2):
@@ -253,13 +291,15 @@ def _read_kinetics_csv(root: Path, ann: Path, text: str) -> tuple[list[VideoItem
             raise DatasetError(f"{ann.name} line {number} has {len(row)} fields, expected label,youtube_id,time_start,time_end")
         label, youtube_id = row[0].strip(), row[1].strip()
         try:
-            start, end = int(float(row[2])), int(float(row[3]))
+            times = float(row[2]), float(row[3])
         except ValueError:
             raise DatasetError(f"{ann.name} line {number}: time_start/time_end are not numbers") from None
+        if not all(math.isfinite(t) for t in times):
+            raise DatasetError(f"{ann.name} line {number}: time_start/time_end are not finite numbers")
+        start, end = int(times[0]), int(times[1])
         key = f"{youtube_id}_{start:06d}_{end:06d}"
-        if key in seen:
+        if not seen.first(key, label.replace("_", " ").lower(), number):
             continue
-        seen.add(key)
         path = on_disk.get(key) or on_disk.get(youtube_id)
         if path is None:
             missing.append(key)
@@ -267,7 +307,7 @@ def _read_kinetics_csv(root: Path, ann: Path, text: str) -> tuple[list[VideoItem
             items.append(VideoItem(key, path, label=label))
     if not items and not missing:
         raise DatasetError(f"annotation file {ann} lists no videos")
-    return items, missing
+    return items, missing, seen.duplicates
 
 
 def _is_int(text: str) -> bool:
