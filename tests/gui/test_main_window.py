@@ -50,12 +50,12 @@ def test_dropping_a_non_video_changes_nothing(qtbot, make_window, make_video, dr
     video = make_video()
     drop(w, [video])
     _wait_predictions(qtbot, w)
-    before = (w.source, list(w.playlist), w.playlist_index)
+    before = (w.source, list(w.playlist), w.session.index)
 
     text = tmp_path / "notes.txt"
     text.write_text("not a video")
     drop(w, [text])
-    assert (w.source, list(w.playlist), w.playlist_index) == before
+    assert (w.source, list(w.playlist), w.session.index) == before
     note = w.notifier.last("error")
     assert note is not None and "notes.txt is not a video" in note.text
     assert any("notes.txt" in t for t in w.banner.visible_texts())
@@ -205,7 +205,7 @@ def test_theme_switch_and_recent_menu(qtbot, make_window, make_video):
     assert w.settings["theme"] == "dark"
     w.set_theme("light")
     qtbot.waitUntil(lambda: w.palette().color(QPalette.Window).lightness() > 200, timeout=5000)
-    w._fill_recent_menu()
+    w.recent_menu.aboutToShow.emit()  # what opening File → Open recent does
     texts = [a.text() for a in w.recent_menu.actions()]
     assert any(video.name in t for t in texts)
 

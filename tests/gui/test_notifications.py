@@ -58,7 +58,8 @@ def test_action_button_runs_and_dismisses(qtbot):
 def test_application_icon_and_palettes(qtbot):
     from PySide6.QtGui import QPalette
 
-    from umt_desktop.gui.app import app_icon, dark_palette, light_palette
+    from umt_desktop.gui.app import app_icon
+    from umt_desktop.gui.theme import dark_palette, light_palette
 
     icon = app_icon()
     assert not icon.isNull() and max(s.width() for s in icon.availableSizes()) >= 256

@@ -23,6 +23,8 @@ Where each thing lives (the front ends in ``umt_desktop.cli`` and ``umt_desktop.
     ``history``     the SQLite history of runs and predictions
     ``distributed`` torchrun: ranks, process groups, gathering
 ``bench``        ``umt-desktop bench``: model, classify and evaluation throughput
+``session``      what the window has open: playlist (with failed items), windows received, the
+                 whole-video result, export to JSON/CSV; ``Latest`` ("newest run wins")
 
 On top: ``classifier`` (``load_classifier``, ``Classifier``), ``device`` (CPU/CUDA and
 precision), ``errors`` (one exception type per domain, each a one-line message), ``paths`` (data,

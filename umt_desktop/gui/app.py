@@ -1,4 +1,4 @@
-"""QApplication set-up: style, light/dark palette, HiDPI, icon; `main(args)` opens the window.
+"""QApplication set-up: style and theme (see `theme`), HiDPI, icon; `main(args)` opens the window.
 
 PySide6 is imported only inside the GUI package, and the CLI imports this
 module only when `umt-desktop gui` runs.
@@ -9,8 +9,10 @@ from __future__ import annotations
 import sys
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
+from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
+
+from .theme import apply_theme
 
 APP_NAME = "UMT Desktop"
 
@@ -38,75 +40,6 @@ def app_icon() -> QIcon:
         painter.end()
         icon.addPixmap(pixmap)
     return icon
-
-
-def dark_palette() -> QPalette:
-    p = QPalette()
-    window, base, text = QColor(37, 38, 43), QColor(28, 29, 33), QColor(228, 229, 234)
-    accent = QColor(94, 129, 244)
-    p.setColor(QPalette.Window, window)
-    p.setColor(QPalette.WindowText, text)
-    p.setColor(QPalette.Base, base)
-    p.setColor(QPalette.AlternateBase, QColor(44, 45, 51))
-    p.setColor(QPalette.ToolTipBase, QColor(50, 51, 58))
-    p.setColor(QPalette.ToolTipText, text)
-    p.setColor(QPalette.PlaceholderText, QColor(140, 142, 150))
-    p.setColor(QPalette.Text, text)
-    p.setColor(QPalette.Button, QColor(50, 51, 57))
-    p.setColor(QPalette.ButtonText, text)
-    p.setColor(QPalette.BrightText, QColor(255, 90, 90))
-    p.setColor(QPalette.Link, accent.lighter(120))
-    p.setColor(QPalette.Highlight, accent)
-    p.setColor(QPalette.HighlightedText, QColor(255, 255, 255))
-    p.setColor(QPalette.Mid, QColor(110, 112, 120))
-    p.setColor(QPalette.Dark, QColor(20, 20, 24))
-    p.setColor(QPalette.Light, QColor(70, 72, 80))
-    p.setColor(QPalette.Midlight, QColor(60, 62, 70))
-    p.setColor(QPalette.Shadow, QColor(0, 0, 0))
-    for role in (QPalette.WindowText, QPalette.Text, QPalette.ButtonText):
-        p.setColor(QPalette.Disabled, role, QColor(120, 122, 130))
-    p.setColor(QPalette.Disabled, QPalette.Highlight, QColor(70, 72, 80))
-    return p
-
-
-def light_palette() -> QPalette:
-    p = QPalette()
-    text = QColor(30, 32, 38)
-    p.setColor(QPalette.Window, QColor(243, 244, 247))
-    p.setColor(QPalette.WindowText, text)
-    p.setColor(QPalette.Base, QColor(255, 255, 255))
-    p.setColor(QPalette.AlternateBase, QColor(246, 247, 250))
-    p.setColor(QPalette.ToolTipBase, QColor(255, 255, 240))
-    p.setColor(QPalette.ToolTipText, text)
-    p.setColor(QPalette.Text, text)
-    p.setColor(QPalette.Button, QColor(236, 237, 241))
-    p.setColor(QPalette.ButtonText, text)
-    p.setColor(QPalette.Highlight, QColor(59, 94, 214))
-    p.setColor(QPalette.HighlightedText, QColor(255, 255, 255))
-    p.setColor(QPalette.Link, QColor(40, 80, 200))
-    p.setColor(QPalette.Mid, QColor(160, 162, 170))
-    p.setColor(QPalette.Light, QColor(255, 255, 255))
-    p.setColor(QPalette.Midlight, QColor(226, 228, 233))
-    p.setColor(QPalette.Dark, QColor(150, 152, 160))
-    for role in (QPalette.WindowText, QPalette.Text, QPalette.ButtonText):
-        p.setColor(QPalette.Disabled, role, QColor(150, 152, 160))
-    return p
-
-
-def system_prefers_dark() -> bool:
-    try:
-        return QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
-    except AttributeError:  # Qt < 6.5
-        return False
-
-
-def apply_theme(app: QApplication, theme: str = "system") -> str:
-    """Fusion everywhere (same look on every platform) with a light or dark palette; returns the one used."""
-    app.setStyle("Fusion")
-    dark = theme == "dark" or (theme == "system" and system_prefers_dark())
-    app.setPalette(dark_palette() if dark else light_palette())
-    app.setProperty("umt_theme", "dark" if dark else "light")
-    return "dark" if dark else "light"
 
 
 def application(argv: list[str] | None = None, theme: str = "system") -> QApplication:

@@ -18,7 +18,9 @@ Public interface (create and call from the GUI thread)::
     worker.wait(5000)            # block until the thread has ended (e.g. when the window closes)
     worker.is_running()
 
-`realtime=True` plays files at their frame rate (a stand-in camera). `finished`
+`realtime=True` plays files at their frame rate (a stand-in camera).
+`frame_hook(frame)` (optional) sees every frame read, in the worker's threads
+(e.g. to keep thumbnails); it must be quick and never touch a widget. `finished`
 comes once per run, after the last `prediction`; a switch of source does not
 emit it. Errors end the run (an `error`, then `finished`); a stopped run emits no
 error. `prediction` and `metrics` carry the engine's own objects: see
@@ -52,10 +54,11 @@ class _StreamJob(QObject):
     error = Signal(str)
     done = Signal()
 
-    def __init__(self, engine, source, source_options: dict) -> None:
+    def __init__(self, engine, source, source_options: dict, frame_hook=None) -> None:
         super().__init__()
         self.engine = engine
         self.source_options = source_options
+        self.frame_hook = frame_hook
         self._lock = threading.Lock()
         self._pending = source
         self._cancel = threading.Event()
@@ -103,6 +106,8 @@ class _StreamJob(QObject):
             self.done.emit()
 
     def _on_frame(self, frame) -> None:
+        if self.frame_hook is not None:
+            self.frame_hook(frame)
         now = time.monotonic()
         if now - self._last_frame >= FRAME_INTERVAL:
             self._last_frame = now
@@ -125,10 +130,12 @@ class StreamWorker(QObject):
         realtime: bool = False,
         timeout: float = 5.0,
         retries: int = 3,
+        frame_hook=None,
         parent: QObject | None = None,
         **engine_options,
     ) -> None:
         super().__init__(parent)
+        self._frame_hook = frame_hook
         from ..core.streaming.engine import SlidingWindowEngine
 
         self._classifier = classifier
@@ -151,7 +158,7 @@ class StreamWorker(QObject):
         engine = SlidingWindowEngine(self._classifier, **self._engine_options)
         if self._paused:
             engine.pause()
-        job = _StreamJob(engine, source, dict(self.source_options))
+        job = _StreamJob(engine, source, dict(self.source_options), self._frame_hook)
         thread = QThread()
         thread.setObjectName("umt stream")
         job.moveToThread(thread)

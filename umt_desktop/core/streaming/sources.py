@@ -15,8 +15,16 @@ Specs understood by `open_source`:
   * ``camera:N``  -- webcam N (OpenCV's default backend);
   * ``scheme://...`` -- a network stream opened by FFmpeg (rtsp, http(s), udp, tcp, rtmp...),
     with open/read timeouts and a bounded number of reconnects;
-  * anything else -- a video file. ``realtime=True`` paces a file at its frame
-    rate so it stands in for a camera.
+  * anything else (``file://`` included) -- a video file. ``realtime=True`` paces a
+    file at its frame rate so it stands in for a camera.
+
+`core.options.is_live_source(text)` says which of these a text names without
+opening anything; the CLI, the session and the window ask it too.
+
+A `FileSource` can also be played like a video player does: start at a given
+second (`start=`), hold still while paused (`pause()` / `resume()`, the clock
+waits too), and with `keep_pace=False` slow down when the consumer is slower
+than real time instead of rushing to catch up.
 
 Clocks: a file's frame i has timestamp i / fps (so windows are reproducible);
 live sources stamp frames with the monotonic clock, 0 at the first frame.
@@ -194,15 +202,52 @@ class FrameSource:
 
 
 class FileSource(FrameSource):
-    """A video file decoded in order. `realtime=True` delivers frame i at start + i / fps."""
+    """A video file decoded in order. `realtime=True` delivers frame i at start + i / fps.
 
-    def __init__(self, path: str | Path, realtime: bool = False) -> None:
+    `start` (seconds) makes the first frame read the one at that time (a seek;
+    timestamps stay those of the file). `live` defaults to `realtime` (a paced file
+    standing in for a camera); a player passes `live=False` so that every window is
+    computed. `keep_pace=True` (a camera stand-in) holds the file's clock when the
+    reader falls behind, so it skips ahead in real time; `keep_pace=False` (a
+    player) lets the clock slip instead, so playback slows down smoothly.
+    `pause()` / `resume()` (any thread) hold reading and the clock.
+    """
+
+    LATE = 0.1  # seconds behind schedule before a player's clock slips
+
+    def __init__(self, path: str | Path, realtime: bool = False, *, start: float = 0.0,
+                 live: bool | None = None, keep_pace: bool = True) -> None:
         super().__init__()
         self.path = Path(path)
         self.realtime = realtime
-        self.live = realtime
+        self.live = realtime if live is None else bool(live)
+        self.keep_pace = keep_pace
+        self.start_seconds = max(0.0, float(start)) if math.isfinite(float(start)) else 0.0
         self.description = self.path.name or str(self.path)
         self._start = 0.0
+        self._paused = threading.Event()
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds of video (known once open; None when the container does not say)."""
+        if self.num_frames and self.fps:
+            return self.num_frames / self.fps
+        return None
+
+    def pause(self) -> None:
+        """Hold the next read (and the clock) until `resume()` or `close()`."""
+        self._paused.set()
+
+    def resume(self) -> None:
+        self._paused.clear()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused.is_set()
+
+    def close(self) -> None:
+        super().close()
+        self._paused.clear()  # a read held by pause() returns now
 
     def _open(self) -> None:
         import cv2
@@ -223,10 +268,31 @@ class FileSource(FrameSource):
         self.num_frames = n if n > 0 else None
         if self.fps is None:
             self.fps = 30.0  # files must have a clock; 30 is what players assume too
+        first = 0
+        if self.start_seconds > 0:
+            first = int(round(self.start_seconds * self.fps))
+            if self.num_frames:
+                first = min(first, max(0, self.num_frames - 1))
+            if first:
+                cap.set(cv2.CAP_PROP_POS_FRAMES, first)
         self._set_capture(cap)
-        self._start = time.monotonic()
+        self._next_index = first
+        self._start = time.monotonic() - first / self.fps  # frame `first` is due now
+
+    def _hold_while_paused(self) -> None:
+        if not self._paused.is_set():
+            return
+        held = time.monotonic()
+        while self._paused.is_set() and not self._closed:
+            time.sleep(0.02)
+        self._start += time.monotonic() - held  # resume where it stopped
 
     def _read(self) -> Frame | None:
+        self._hold_while_paused()
+        if self.realtime and not self.keep_pace:
+            late = time.monotonic() - (self._start + self._next_index / self.fps)
+            if late > self.LATE:
+                self._start += late  # behind (slow consumer): play on from here, do not rush
         image = self._read_capture()
         index = self._next_index
         if image is None:
@@ -346,8 +412,12 @@ def open_source(
     realtime: bool = False,
     timeout: float = DEFAULT_TIMEOUT,
     retries: int = DEFAULT_RETRIES,
+    **file_options,
 ) -> FrameSource:
-    """A source for `spec` (``camera:N``, a URL, or a file path), not yet opened."""
+    """A source for `spec` (``camera:N``, a URL, or a file path), not yet opened.
+
+    `file_options` (`start`, `live`, `keep_pace`) go to a `FileSource` and are
+    ignored for cameras and streams."""
     text = os.fspath(spec) if isinstance(spec, Path) else str(spec).strip()
     if not text:
         raise SourceError("no source given (a video file, camera:N or a stream URL)")
@@ -358,7 +428,7 @@ def open_source(
         raise SourceError(f"{text!r} is not a camera; write camera:N with N a number, e.g. camera:0")
     if is_live_source(text):
         return NetworkSource(text, timeout=timeout, retries=retries)
-    return FileSource(file_path_of(text), realtime=realtime)
+    return FileSource(file_path_of(text), realtime=realtime, **file_options)
 
 
 def _to_rgb(bgr: np.ndarray) -> np.ndarray:
