@@ -100,7 +100,7 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(page, "Classify")
-        self.eval_panel = EvalPanel(notifier=self.notifier)
+        self.eval_panel = EvalPanel(notifier=self.notifier, runner=self.runner)
         # In a scroll area, so the panel's own minimum size never forces a big window.
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)

@@ -47,6 +47,14 @@ def test_runs_and_predictions_survive_a_restart():
         assert history.get_run(run_id).status == "finished"
 
 
+def test_count_videos_counts_a_runs_plan_without_reading_it():
+    with History() as history:
+        first, second = _new_run(history, videos=4), _new_run(history, videos=7)
+        assert history.count_videos(first) == 4 == len(history.run_videos(first))
+        assert history.count_videos(second) == 7
+        assert history.count_videos("no-such-run") == 0
+
+
 def test_a_video_is_stored_once():
     with History() as history:
         run_id = _new_run(history)
