@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from tests.helpers.cli import assert_one_line_error, umt
+from tests.helpers.history import damage_later_pages, fill_history, other_schema
 from tests.helpers.mini_kinetics import TINY, expected_metrics, make_folders, make_list, probabilities, truth
 
 from umt_desktop.core.errors import (
@@ -28,52 +28,19 @@ from umt_desktop.core.errors import (
     UMTError,
 )
 from umt_desktop.core.evaluation import history as history_module
-from umt_desktop.core.evaluation.history import History, Prediction, move_aside
+from umt_desktop.core.evaluation.history import History, move_aside
 from umt_desktop.core.paths import database_path
 
 CPU = ["--device", "cpu", "--workers", "0"]
 
 
-def _fill_history(path: Path, videos: int = 300) -> str:
-    """A real history with enough rows to span many pages; closed (its WAL folded in)."""
-    with History(path) as history:
-        run_id = history.create_run(
-            root="/data/k400", ann=None, layout="folders", views="1x1", settings={"root": "/data/k400"},
-            summary={}, checkpoints=[{"name": "a", "path": "/m/a.pth", "num_classes": 400}],
-            videos=[(f"c/{i:04d}.mp4", f"c/{i:04d}.mp4", "abseiling", None) for i in range(videos)],
-        )
-        history.add_predictions(run_id, [
-            Prediction(0, f"c/{i:04d}.mp4", 0, pred=i % 7, top5=[(i % 7, 0.5)] * 5) for i in range(videos)
-        ])
-        history.set_status(run_id, "finished")
-    return run_id
-
-
-def _damage_later_pages(path: Path) -> None:
-    """Keep the header page valid; overwrite a b-tree page near the end with junk."""
-    size = path.stat().st_size
-    assert size > 8 * 4096
-    with path.open("r+b") as f:
-        f.seek(size - 3 * 4096)
-        f.write(b"\xa5" * 4096)
-    history_module._checked.clear()  # a new process would check the file again
-
-
-def _other_schema(path: Path) -> None:
-    db = sqlite3.connect(path)
-    db.executescript("CREATE TABLE runs (id TEXT PRIMARY KEY, started REAL, note TEXT);"
-                     "INSERT INTO runs VALUES ('x', 1.0, 'from another program');"
-                     "PRAGMA user_version = 1;")
-    db.close()
-
-
 # -- a damaged history ------------------------------------------------------------------------
-@pytest.mark.parametrize("damage", [_damage_later_pages, _other_schema], ids=["damaged-pages", "other-schema"])
+@pytest.mark.parametrize("damage", [damage_later_pages, other_schema], ids=["damaged-pages", "other-schema"])
 def test_a_damaged_history_is_one_typed_error_and_can_be_moved_aside(damage):
     path = database_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    if damage is _damage_later_pages:
-        _fill_history(path)
+    if damage is damage_later_pages:
+        fill_history(path)
     damage(path)
     before = path.read_bytes()
     with pytest.raises(HistoryDamagedError) as caught:
@@ -109,8 +76,8 @@ def test_move_aside_keeps_an_earlier_damaged_copy():
 def test_damage_found_while_reading_is_the_same_typed_error(tmp_path):
     """A file too large for the check at open: the damaged page is met by a query."""
     path = tmp_path / "big.sqlite3"
-    run_id = _fill_history(path)
-    _damage_later_pages(path)
+    run_id = fill_history(path)
+    damage_later_pages(path)
     limit = history_module.QUICK_CHECK_MAX_BYTES
     history_module.QUICK_CHECK_MAX_BYTES = 0
     try:
@@ -121,11 +88,11 @@ def test_damage_found_while_reading_is_the_same_typed_error(tmp_path):
     assert caught.value.path == path and "malformed" in str(caught.value)
 
 
-@pytest.mark.parametrize("damage", [_damage_later_pages, _other_schema], ids=["damaged-pages", "other-schema"])
+@pytest.mark.parametrize("damage", [damage_later_pages, other_schema], ids=["damaged-pages", "other-schema"])
 def test_cli_says_one_line_when_the_history_is_damaged(tmp_path, damage):
     path = database_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    run_id = _fill_history(path) if damage is _damage_later_pages else "x"
+    run_id = fill_history(path) if damage is damage_later_pages else "x"
     damage(path)
     root = make_folders(tmp_path / "k", truth(probabilities("1x1"))[:2], corrupt=False)
     for args in (["--list"], ["--list", "--json"], [root, "--checkpoint", TINY, "--views", "1x1", *CPU],

@@ -74,17 +74,20 @@ class RunDetails:
 
 
 # -- evaluation ---------------------------------------------------------------------------
-def run_evaluation(job, settings, resume: str | None = None, gpus: int = 0):
-    """A whole evaluation (new or resumed): `Finished`, or `Stopped` when cancelled."""
+def run_evaluation(job, settings, run_id: str | None = None, resume: str | None = None, gpus: int = 0):
+    """A whole evaluation, new (under `run_id`, chosen by the tab) or resumed: `Finished`,
+    or `Stopped` when cancelled."""
     from PySide6.QtCore import QThreadPool
 
-    job.latest, job.run_id = None, resume
+    job.latest, job.run_id = None, resume or run_id
     pool = QThreadPool.globalInstance()
     # An evaluation holds its thread for hours: give its pool slot back so short jobs
     # (history reads, scans, model loads) never queue behind it.
     pool.releaseThread()
     try:
-        return _torchrun(job, settings, resume, gpus) if gpus > 1 else _in_process(job, settings, resume)
+        if gpus > 1:
+            return _torchrun(job, settings, resume, gpus)
+        return _in_process(job, settings, run_id, resume)
     finally:
         pool.reserveThread()
 
@@ -101,10 +104,10 @@ def _stopped(job) -> Stopped:
     return Stopped(job.run_id, p.done if p is not None else None, p.total if p is not None else None)
 
 
-def _in_process(job, settings, resume):
+def _in_process(job, settings, run_id, resume):
     from ...core.evaluation.run import EvalRun
 
-    run = EvalRun(settings, resume=resume, cancelled=job.cancelled, dist_env=None,
+    run = EvalRun(settings, resume=resume, run_id=None if resume else run_id, cancelled=job.cancelled, dist_env=None,
                   progress=lambda p: _report(job, run.run_id, p))
     try:
         run.prepare()
@@ -187,14 +190,26 @@ def _row(history, record) -> RunRow:
 
 
 def read_history(job, limit: int = 200) -> HistoryView:
-    """The newest `limit` runs with their progress (counted in SQL, no video rows loaded)."""
+    """The newest `limit` runs with their progress (counted in SQL, no video rows loaded).
+    A history that cannot be read is not an error of the job: the view says why, and
+    names the file when it is damaged and can be moved aside."""
+    from ...core.errors import HistoryDamagedError, HistoryError
     from ...core.evaluation.history import History
 
     try:
         with History() as history:
             return HistoryView([_row(history, r) for r in history.runs(limit)])
-    except UMTError as e:
+    except HistoryDamagedError as e:
+        return HistoryView([], problem=gui_words(str(e)), damaged=Path(e.path) if e.path else None)
+    except HistoryError as e:
         return HistoryView([], problem=gui_words(str(e)))
+
+
+def move_history_aside(job, path: Path) -> Path:
+    """Rename the damaged history file (never deleted); the next read starts a new history."""
+    from ...core.evaluation.history import move_aside
+
+    return move_aside(path)
 
 
 def read_run(job, run_id: str) -> RunDetails:
@@ -215,9 +230,13 @@ def export_run(job, run_id: str, path: str) -> Path:
 
 # -- words ---------------------------------------------------------------------------------------
 _CLI_HINTS = [
-    (re.compile(r";?\s*resume with `umt-desktop eval --resume [^`]*`"),
-     "; select the run under Past runs and click Resume"),
+    (re.compile(r"resume with `umt-desktop eval --resume [^`]*`"),
+     "select the run under Past runs and click Resume"),
+    (re.compile(r"set UMT_DESKTOP_DATA_DIR to a folder you can write"),
+     "start the app with UMT_DESKTOP_DATA_DIR set to a folder you can write"),
     (re.compile(r";?\s*see `umt-desktop eval --list`"), ""),
+    (re.compile(r"move it aside to start a new history"),
+     "click Move the damaged file aside (under Past runs) to start a new history"),
     (re.compile(r"\(--model NAME or --checkpoint FILE\)"), "(tick one under Checkpoints)"),
     (re.compile(r"pass --ann with"), "choose in Annotations"),
     (re.compile(r"--ann\b"), "the Annotations field"),

@@ -457,7 +457,11 @@ class EvalPanel(QWidget):
         if resume is None and not settings.checkpoints:
             self._fail("Nothing to evaluate yet: tick at least one checkpoint, or click Add checkpoint file…")
             return False
-        self.run_id = resume
+        from ...core.evaluation.history import new_run_id
+
+        run_id = resume or new_run_id()  # chosen here, so the tab knows its run from the start
+        self.run_id = run_id
+        self._select_after_refresh = run_id
         self.results_view.show_results([])
         self.status_label.setText("Resuming… (loading checkpoints, starting decode workers)" if resume else
                                   "Starting… (loading checkpoints, starting decode workers)")
@@ -465,8 +469,8 @@ class EvalPanel(QWidget):
         self.progress_bar.setRange(0, 0)
         self._set_running(True)
         self._started = time.monotonic()
-        job = Job(jobs.run_evaluation, settings, resume, gpus, name="evaluation")
-        job.latest, job.run_id = None, resume
+        job = Job(jobs.run_evaluation, settings, None if resume else run_id, resume, gpus, name="evaluation")
+        job.latest, job.run_id = None, run_id
         self._job = job
         self.runner.start(job, on_progress=lambda *_: self._on_progress(job),
                           on_error=self._on_error, on_finished=lambda: self._on_done(job), notify_errors=False)
@@ -500,7 +504,8 @@ class EvalPanel(QWidget):
     def _on_progress(self, job: Job) -> None:
         if job is not self._job:
             return
-        if job.run_id and job.run_id != self.run_id:
+        if job.run_id and not getattr(job, "listed", False):
+            job.listed = True  # the run exists in the history from its first report on
             self.run_id = job.run_id
             self._select_after_refresh = job.run_id
             self.refresh_history()
@@ -582,6 +587,9 @@ class EvalPanel(QWidget):
         self.history_problem.setVisible(view.problem is not None)
         self.history_problem_label.setText(f"⚠ {view.problem}" if view.problem else "")
         self.move_aside_button.setVisible(view.damaged is not None)
+        self.move_aside_button.setToolTip(
+            f"Rename {view.damaged} beside it (nothing is deleted) and start a new, empty history"
+            if view.damaged is not None else "")
         self._damaged = view.damaged
         selected = self._select_after_refresh or self.selected_run()
         self._select_after_refresh = None
@@ -674,7 +682,18 @@ class EvalPanel(QWidget):
                        "CSV (*.csv);;JSON (*.json)", save=True)
 
     def _move_history_aside(self) -> None:
-        pass
+        path = self._damaged
+        if path is None or self.is_running():
+            return
+        self.move_aside_button.setEnabled(False)
+
+        def moved(target: Path) -> None:
+            if self.notifier is not None:
+                self.notifier.info(f"The damaged history was moved to {target}; a new, empty history starts now.")
+            self.refresh_history()
+
+        job = Job(jobs.move_history_aside, path, name="moving the history aside")
+        self.runner.start(job, on_result=moved, on_finished=lambda: self.move_aside_button.setEnabled(True))
 
 
 def _duration(seconds: float) -> str:
