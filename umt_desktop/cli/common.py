@@ -105,6 +105,11 @@ class ProgressBar:
             bar.set_postfix_str(extra, refresh=False)
         bar.update(done - bar.n)
 
+    def clear(self) -> None:
+        """Take the bar off the terminal line before other output; the next update draws it again."""
+        if self.live:
+            self._bar.clear()
+
     def close(self) -> None:
         bar = self._bar
         if self.live:

@@ -37,22 +37,29 @@ class Decoded:
     views: np.ndarray | None  # (V, 8, 224, 224, 3) uint8
     error: str | None
     seconds: float
+    num_frames: int = 0  # of the whole video (0 when it could not be opened)
+    fps: float = 0.0
 
 
 def decode_views(path: str | Path, protocol: str, reader: str = DEFAULT_READER) -> np.ndarray:
     """A video's views exactly as `Classifier.classify` builds them."""
+    return _decode_video(path, protocol, reader)[0]
+
+
+def _decode_video(path: str | Path, protocol: str, reader: str) -> tuple[np.ndarray, int, float]:
     proto = get_protocol(protocol)
     with open_video(path, reader) as video:
         frames = video.get_frames(proto.indices(video.num_frames))
-    return proto.views_from_frames(frames)
+        num_frames, fps = video.num_frames, video.fps
+    return proto.views_from_frames(frames), num_frames, fps
 
 
 def decode_one(index: int, path: str, protocol: str, reader: str) -> Decoded:
     """One video's views, or its error as one line: a broken file never raises."""
     t0 = time.perf_counter()
     try:
-        views = decode_views(path, protocol, reader)
-        return Decoded(index, views, None, time.perf_counter() - t0)
+        views, num_frames, fps = _decode_video(path, protocol, reader)
+        return Decoded(index, views, None, time.perf_counter() - t0, num_frames, fps)
     except UMTError as e:
         return Decoded(index, None, str(e), time.perf_counter() - t0)
     except Exception as e:  # a broken file must never stop the run
@@ -76,7 +83,7 @@ class _DecodeJobs:
 
         # A tensor travels through shared memory, not through the pipe.
         views = torch.from_numpy(d.views) if d.views is not None else None
-        return d.index, views, d.error, d.seconds
+        return d.index, views, d.error, d.seconds, d.num_frames, d.fps
 
 
 def _worker_init(_worker_id: int) -> None:
@@ -113,8 +120,8 @@ def decode_stream(jobs: list[tuple[int, str]], protocol: str, reader: str = DEFA
     )
     it = iter(loader)
     try:
-        for index, views, error, seconds in it:
-            yield Decoded(index, views.numpy() if views is not None else None, error, seconds)
+        for index, views, error, seconds, num_frames, fps in it:
+            yield Decoded(index, views.numpy() if views is not None else None, error, seconds, num_frames, fps)
     finally:
         shutdown = getattr(it, "_shutdown_workers", None)
         if shutdown is not None:
@@ -168,13 +175,18 @@ class ViewBatcher:
 
 def video_probabilities(clf, decoded: list[Decoded]) -> list[np.ndarray]:
     """Each video's probabilities, (classes,) float32: the mean over its views, one forward pass for all."""
+    return [p.mean(axis=0) for p in view_probabilities(clf, decoded)]
+
+
+def view_probabilities(clf, decoded: list[Decoded]) -> list[np.ndarray]:
+    """Each video's per-view probabilities, (views, classes) float32, from one forward pass for all."""
     if not decoded:
         return []
     views = np.concatenate([d.views for d in decoded]) if len(decoded) > 1 else decoded[0].views
     probs = clf.predict_views(views)
     out, start = [], 0
     for d in decoded:
-        out.append(probs[start : start + len(d.views)].mean(axis=0))
+        out.append(probs[start : start + len(d.views)])
         start += len(d.views)
     return out
 
@@ -192,6 +204,9 @@ class VideoResult:
     error: str | None
     seconds: float  # decoding plus this video's share of its batch's model time
     views: int = 0
+    view_probs: np.ndarray | None = None  # (views, classes)
+    num_frames: int = 0
+    fps: float = 0.0
 
 
 def classify_stream(clf, jobs: list[tuple[int, str]], protocol: str = "4x3", *, reader: str = DEFAULT_READER,
@@ -209,11 +224,12 @@ def classify_stream(clf, jobs: list[tuple[int, str]], protocol: str = "4x3", *, 
         while not batcher.exhausted:
             batch = batcher.next_batch()
             t0 = time.perf_counter()
-            probs = video_probabilities(clf, batch.decoded)
+            per_view = view_probabilities(clf, batch.decoded)
             share = (time.perf_counter() - t0) / len(batch.decoded) if batch.decoded else 0.0
             results = [VideoResult(d.index, None, d.error, d.seconds) for d in batch.failed]
-            results += [VideoResult(d.index, p, None, d.seconds + share, len(d.views))
-                        for d, p in zip(batch.decoded, probs)]
+            results += [VideoResult(d.index, p.mean(axis=0), None, d.seconds + share, len(d.views), p,
+                                    d.num_frames, d.fps)
+                        for d, p in zip(batch.decoded, per_view)]
             results.sort(key=lambda r: position[r.index])
             yield from results
             if should_stop is not None and should_stop():
