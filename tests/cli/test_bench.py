@@ -29,7 +29,7 @@ def test_bench_table(capsys):
         assert heading in out
     forward = out.split("model forward")[1].split("evaluation")[0]
     assert " fast " in forward and " naive " not in forward  # --no-naive
-    assert "decode only" in out and "end to end" in out
+    assert "decode only" in out and "end to end" in out and " batch " in out
 
 
 def test_bench_rejects_unknown_device(capsys):

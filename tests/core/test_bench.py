@@ -135,7 +135,8 @@ def test_tiny_bench_produces_every_figure(tmp_path):
     assert c["seconds"] >= c["decode_seconds"] + c["model_seconds"] > 0
     (e,) = result["evaluation"]
     assert e["videos"] == 2 and e["workers"] == 1
-    for key in ("decode_videos_per_s", "model_videos_per_s", "full_videos_per_s", "reference_videos_per_s"):
+    for key in ("decode_videos_per_s", "model_videos_per_s", "full_videos_per_s", "reference_videos_per_s",
+                "batch_videos_per_s"):
         assert e[key] > 0, key
     assert e["speedup_vs_reference"] > 0 and e["end_to_end_fraction"] > 0
     assert result["memory"]["cpu_peak_mb"] > 0

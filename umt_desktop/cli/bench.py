@@ -140,15 +140,16 @@ def format_report(data: dict) -> str:
               f"{r['model_seconds']:.3f}", f"{r['seconds']:.3f}"] for r in data["classify"]],
         ))
     if data["evaluation"]:
-        parts.append("\nevaluation throughput, 4x3 views (videos/s; decode only: after worker start-up; end to end: whole run)\n")
+        parts.append("\nevaluation throughput, 4x3 views (videos/s; decode only: after worker start-up; end to end and batch classification: whole run)\n")
         parts.append(_table(
             ["device", "precision", "workers", "videos", "decode only", "model only", "end to end", "e2e/bound",
-             "reference", "vs reference"],
+             "batch", "reference", "vs reference"],
             [[r["device"], r["precision"], str(r["workers"]), str(r["videos"]),
               _num(r.get("decode_steady_videos_per_s") or r.get("decode_videos_per_s"), ".2f"),
               _num(r.get("model_videos_per_s"), ".3f"),
               _num(r.get("full_videos_per_s"), ".3f"),
               "-" if r.get("end_to_end_fraction") is None else f"{100 * r['end_to_end_fraction']:.0f}%",
+              _num(r.get("batch_videos_per_s"), ".3f"),
               _num(r.get("reference_videos_per_s"), ".3f"),
               "-" if r.get("speedup_vs_reference") is None else f"{r['speedup_vs_reference']:.2f}x"]
              for r in data["evaluation"]],

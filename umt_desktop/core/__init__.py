@@ -22,6 +22,7 @@ Where each thing lives (the front ends in ``umt_desktop.cli`` and ``umt_desktop.
     ``run``         ``EvalRun``: the pipeline with labels, metrics, resume
     ``history``     the SQLite history of runs and predictions
     ``distributed`` torchrun: ranks, process groups, gathering
+``batch``        classifying many videos: folders and lists through the pipeline, resumable .jsonl/.csv rows
 ``bench``        ``umt-desktop bench``: model, classify and evaluation throughput
 ``session``      what the window has open: playlist (with failed items), windows received, the
                  whole-video result, export to JSON/CSV; ``Latest`` ("newest run wins")

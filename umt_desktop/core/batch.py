@@ -490,3 +490,52 @@ class BatchRun:
         best = int(np.argmax(per_clip))
         indices = p.indices(r.num_frames)
         return float(indices[best * (len(indices) // p.clips)]) / r.fps
+
+
+# -- throughput, for benchmarks ------------------------------------------------------------
+def measure_batch(root: str | Path, checkpoint: str | Path, *, views: str = "4x3", workers: int = 2,
+                  device: str = "auto", precision: str = "auto", batch_size: int | None = None,
+                  reader: str = DEFAULT_READER, output: str | Path | None = None) -> dict:
+    """Time `classify FOLDER --output FILE` without the command line: every video under `root`
+    through `BatchRun`, each row written to a results file (a temporary one unless `output`).
+
+    Returns {"videos", "seconds", "videos_per_second", "startup_seconds" (until the first row),
+    "steady_videos_per_second" (after the first row; None for one video), "workers"}, the
+    fields `evaluation.run.measure_throughput` reports for the evaluation pipeline.
+    """
+    import tempfile
+
+    from .classifier import load_classifier
+    from .evaluation.pipeline import default_batch_size
+
+    videos = collect_videos([root]).videos
+    if not videos:
+        raise UMTError(f"no videos to time in {root}")
+    clf = load_classifier(checkpoint, device=device, precision=precision, reader=reader)
+    clf.batch_size = batch_size or default_batch_size(clf.device)
+    with tempfile.TemporaryDirectory(prefix="umt-batch-") as tmp:
+        out = ResultsFile(output or Path(tmp) / "results.jsonl")
+        try:
+            run = BatchRun(clf, videos, views=views, workers=workers, batch_size=clf.batch_size,
+                           reader=reader, output=out)
+            t0 = time.perf_counter()
+            first_at = None
+            for _ in run.run():
+                if first_at is None:
+                    first_at = time.perf_counter()
+            if clf.device.type == "cuda":
+                import torch
+
+                torch.cuda.synchronize(clf.device)
+            end = time.perf_counter()
+        finally:
+            out.close()
+    n, seconds = len(videos), end - t0
+    return {
+        "videos": n,
+        "seconds": seconds,
+        "videos_per_second": n / seconds if seconds > 0 else 0.0,
+        "startup_seconds": (first_at or end) - t0,
+        "steady_videos_per_second": (n - 1) / (end - first_at) if first_at and n > 1 and end > first_at else None,
+        "workers": workers,
+    }

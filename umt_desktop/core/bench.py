@@ -16,8 +16,9 @@ One run measures, on every requested device and precision:
 - `classify`: one end-to-end `Classifier.classify` (4x3 views) split into decode,
   preprocess and model time;
 - `evaluation`: videos/s of the evaluation pipeline on a synthetic folder with N
-  decode workers: decode only, model only and end to end (and, on a GPU, the
-  reference pipeline: float32, naive attention, batches of 8 videos);
+  decode workers: decode only, model only and end to end, batch classification of
+  the same folder (`classify FOLDER --output FILE`, the same pipeline) and, on a GPU, the
+  reference pipeline (float32, naive attention, batches of 8 videos);
 - `memory`: peak resident memory of this process (and of the decode workers) and
   peak GPU memory.
 
@@ -384,6 +385,15 @@ def evaluation_rows(root: Path, checkpoint: Path, device: str, precision: str, w
         row[f"{mode}_startup_seconds"] = m.get("startup_seconds")
     # Decoding alone is quick, so its worker start-up is left out (steady rate). End to end is timed
     # whole: "after the first video" would leave out that video's compute when the model is the bound.
+    # Batch classification (`classify FOLDER --output FILE`) on the same videos: the same pipeline,
+    # so the same videos/s as end to end.
+    check()
+    progress(f"batch classification on {device} ({workers} decode workers)")
+    from .batch import measure_batch
+
+    b = measure_batch(root, checkpoint, workers=workers, device=device, precision=precision, reader=reader)
+    row["batch_videos_per_s"] = b["videos_per_second"]
+    row["batch_steady_videos_per_s"] = b["steady_videos_per_second"]
     decode = row.get("decode_steady_videos_per_s") or row["decode_videos_per_s"]
     bound = min(decode, row["model_videos_per_s"])
     row["end_to_end_fraction"] = row["full_videos_per_s"] / bound if bound else None
