@@ -45,6 +45,7 @@ def _check_numbers(rows, classifier, views="4x3"):
             assert t["label"] == classifier.labels[t["index"]]
 
 
+@pytest.mark.timeout(1800)
 def test_folder_to_jsonl_then_cut_mid_line_and_resume(tmp_path, tree, tiny_checkpoint, tiny_classifier):
     out = tmp_path / "out.jsonl"
     args = ["classify", tree, "--output", out, "--checkpoint", tiny_checkpoint, "--device", "cpu", "--workers", "1"]
@@ -76,6 +77,7 @@ def test_folder_to_jsonl_then_cut_mid_line_and_resume(tmp_path, tree, tiny_check
     _check_numbers(again, tiny_classifier)
 
 
+@pytest.mark.timeout(900)
 def test_list_file_to_csv(tmp_path, tree, tiny_checkpoint, tiny_classifier, reference_videos):
     lists = tmp_path / "lists"
     lists.mkdir()
@@ -117,6 +119,7 @@ def test_an_empty_folder_is_one_line(tmp_path, tiny_checkpoint):
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.timeout(900)
 def test_a_full_disk_stops_with_one_clear_line(tmp_path, tiny_checkpoint, reference_videos):
     out = tmp_path / "out.jsonl"
     out.symlink_to("/dev/full")

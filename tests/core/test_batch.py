@@ -164,3 +164,27 @@ def test_batch_run_gives_one_by_one_numbers_saves_each_row_and_stops_when_cancel
             got.append(item.video)
             stop.append(True)
     assert got == videos[:1]
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_cuda_batches_of_several_videos_give_one_by_one_numbers(tmp_path, tiny_checkpoint, reference_videos,
+                                                                 precision):
+    import torch
+
+    from umt_desktop import load_classifier
+
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA GPU")
+    clf = load_classifier(tiny_checkpoint, device="cuda", precision=precision)
+    videos = [str(v) for v, _ in reference_videos] + [str(write_video(tmp_path / f"c{i}.mp4", seed=i)) for i in range(3)]
+    clf.batch_size = 48  # the GPU default: four 4x3 videos per forward pass
+    items = list(BatchRun(clf, videos, workers=2, batch_size=48).run())
+    clf.batch_size = 12  # one-by-one classify: one video per forward pass
+    for item in items:
+        one = clf.classify(item.video)
+        assert [t.index for t in item.top] == [t.index for t in one.top]
+        # float32: the batch's composition changes nothing that shows. Half precision may pick other
+        # GEMM kernels for other batch shapes, which moves the last bits: bounded, not equal.
+        tol = 1e-5 if precision == "float32" else 2e-3
+        np.testing.assert_allclose(item.result.probs, one.probs, atol=tol, rtol=0)

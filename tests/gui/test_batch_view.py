@@ -57,6 +57,7 @@ def _click_header(qtbot, view, col):
     qtbot.mouseClick(header.viewport(), Qt.LeftButton, pos=QPoint(x, header.height() // 2))
 
 
+@pytest.mark.timeout(900)
 def test_batch_fills_the_table_sorts_filters_exports_and_opens_the_best_window(
         qtbot, view, folder, tiny_classifier, tmp_path):
     view.workers = 1  # real decode worker processes
@@ -127,6 +128,7 @@ def test_batch_fills_the_table_sorts_filters_exports_and_opens_the_best_window(
     assert rows[0]["top"][0]["label"] == best and "error" in rows[-1]  # the table's order
 
 
+@pytest.mark.timeout(900)
 def test_cancel_keeps_what_finished_and_resume_does_the_rest(qtbot, view, tmp_path, make_video, tiny_classifier):
     clip = make_video("clip.mp4", frames=24, size=(96, 72))
     root = tmp_path / "many"
