@@ -71,3 +71,11 @@ class DiskFullError(HistoryError):
 
 class RunBusyError(HistoryError):
     """An evaluation run that another live process is working on."""
+
+
+class StorageError(UMTError):
+    """A file or folder that cannot be written (read-only disk, no permission, name too long, disk full)."""
+
+
+class ModelExistsError(UMTError):
+    """An import that would replace an installed model without being asked to."""
