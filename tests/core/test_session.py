@@ -147,3 +147,14 @@ def test_latest_lets_only_the_newest_run_through():
     assert b == "worker-b" and latest.is_current("worker-b") and not latest.is_current(a)
     latest.end()
     assert not latest.is_current(b) and latest.current is None and not latest.is_current(None)
+
+
+def test_a_seek_lands_on_the_nearest_window_end():
+    from umt_desktop.core.session import window_end_near
+
+    assert window_end_near(12.1, span=4.0, stride=0.5) == 12.0
+    assert window_end_near(12.3, span=4.0, stride=0.5) == 12.5
+    assert window_end_near(2.7, span=4.0, stride=0.5) == 2.7  # no window ends before 4 s
+    assert window_end_near(-3, span=4.0, stride=0.5) == 0.0
+    assert window_end_near(9.9, span=4.0, stride=0.5, duration=9.8) == 9.5  # never past the end
+    assert window_end_near(6.01, span=1.0, stride=0.25, duration=10.0) == 6.0

@@ -281,3 +281,20 @@ class Session:
         """A file name for an export or snapshot of the current source."""
         stem = Path(file_path(self.source)).stem if self.is_file else ("camera" if suffix == ".png" else "stream")
         return stem + suffix
+
+
+def window_end_near(seconds: float, span: float, stride: float, duration: float = 0.0) -> float:
+    """Where a seek to `seconds` lands: the nearest end of a sliding window (windows end at
+    span + k * stride on the file's clock, the same windows as `umt-desktop stream`), so the
+    playhead, the frame shown and the window shown agree. Before the first window ends there
+    is no window: the seek lands where asked. Never past `duration` (when known)."""
+    t = max(0.0, float(seconds))
+    if duration > 0:
+        t = min(t, duration)
+    if t < span:
+        return t
+    k = round((t - span) / stride)
+    end = span + k * stride
+    if duration > 0 and end > duration + 1e-9:
+        end -= stride
+    return round(max(span, end), 9)

@@ -44,13 +44,19 @@ class ClassifyPage(QWidget):
         self.time_label.setMinimumWidth(120)
         self.play_button = _transport_button()
         self.step_button = _transport_button()
+        self.step_back_button = _transport_button()
+        self.speed_button = QToolButton()
+        self.speed_button.setAutoRaise(True)
+        self.speed_button.setPopupMode(QToolButton.InstantPopup)
+        self.speed_button.setText("1×")
+        self.speed_button.setToolTip("Playback speed of files")
         self.source_label = QLabel("")
         self.source_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
 
         transport = QHBoxLayout()
         transport.setContentsMargins(0, 0, 0, 0)
         self.transport = transport
-        for w in (self.play_button, self.step_button, self.time_label):
+        for w in (self.step_back_button, self.play_button, self.step_button, self.time_label, self.speed_button):
             transport.addWidget(w)
         transport.addStretch(1)
         transport.addWidget(self.source_label)

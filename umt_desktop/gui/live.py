@@ -65,6 +65,7 @@ class LiveStream(QObject):
     opened = Signal(float)
     finished = Signal()
     _opened_from_thread = Signal(object, float)  # (worker, duration) from the worker's thread
+    _frame_from_thread = Signal(object, object, int, float)  # (worker, image, index, seconds): a target frame
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -72,13 +73,23 @@ class LiveStream(QObject):
 
         self.worker = None
         self.source = None  # the FrameSource of the current run
+        self.speed = 1.0  # playback speed of files
         self._runs = Latest()  # only the current worker's signals pass: an old run never paints over a new one
         self._old: list = []  # stopped workers whose threads are still ending
         self.thumbs = Thumbnails()
         self.duration = 0.0
+        self._is_file = False
+        self._held = False  # paused by the user, or holding at a seek/step target
+        self._show_from = 0.0  # frames of a file before this second are not shown (catching up to a seek)
+        self._target: dict = {}  # {"show": seconds}: the frame at this second is shown whatever the frame-rate cap
         self._opened_from_thread.connect(self._on_opened)
+        self._frame_from_thread.connect(self._on_target_frame)
 
-    def start(self, source: str, classifier, *, start: float = 0.0, **options) -> None:
+    def start(self, source: str, classifier, *, start: float = 0.0, show_from: float = 0.0,
+              hold_at: float | None = None, **options) -> None:
+        """Play `source` from `start` seconds (files). Frames before `show_from` are read as fast as
+        they decode and not shown (the window a seek needs); with `hold_at` the file pauses right
+        after the frame at that second."""
         from ..core.streaming.sources import FileSource, open_source
         from .stream_worker import StreamWorker
 
@@ -86,15 +97,27 @@ class LiveStream(QObject):
         self.thumbs = thumbs = Thumbnails()
         self.duration = 0.0
         # A file plays like in a player: from `start`, every window computed, slower rather than rushed.
-        src = open_source(source, realtime=True, start=start, live=False, keep_pace=False)
+        src = open_source(source, realtime=True, start=start, live=False, keep_pace=False, speed=self.speed)
+        self._is_file = isinstance(src, FileSource)
+        self._held = hold_at is not None and self._is_file
+        self._show_from = show_from if self._is_file else 0.0
+        # Per run: a stopped run still reading its last frame must not take the new run's target.
+        self._target = target = {"show": show_from if self._is_file and show_from > 0 else None}
+        if self._is_file:
+            src.catch_up_to(show_from)
+            src.hold_at(hold_at)
         first = [True]
 
         def keep_frame(frame) -> None:  # worker threads
             thumbs.add(frame.index, frame.image)
             if first[0]:
                 first[0] = False
-                if isinstance(src, FileSource):
+                if self._is_file:
                     self._opened_from_thread.emit(worker, src.duration or 0.0)
+            show = target["show"]
+            if show is not None and frame.timestamp >= show - 1e-6:
+                target["show"] = None
+                self._frame_from_thread.emit(worker, frame.image, int(frame.index), float(frame.timestamp))
 
         worker = StreamWorker(classifier, realtime=True, frame_hook=keep_frame, parent=self, **options)
         worker.frame.connect(self._relay_frame)
@@ -107,8 +130,16 @@ class LiveStream(QObject):
         worker.start(src)
 
     def _relay_frame(self, image, index, t) -> None:
-        # A paused camera keeps capturing; the picture stays still like a paused file.
-        if self._runs.is_current(self.sender()) and not self.paused():
+        if not self._runs.is_current(self.sender()):
+            return
+        if self._is_file:
+            if t >= self._show_from - 1e-6:
+                self.frame.emit(image, index, t)
+        elif not self._held:  # a paused camera keeps capturing; the picture stays still like a paused file
+            self.frame.emit(image, index, t)
+
+    def _on_target_frame(self, worker, image, index, t) -> None:
+        if self._runs.is_current(worker):
             self.frame.emit(image, index, t)
 
     def _relay_prediction(self, result) -> None:
@@ -141,19 +172,43 @@ class LiveStream(QObject):
         return self.worker is not None and self.worker.is_running()
 
     def paused(self) -> bool:
-        return self.worker is not None and self.worker.is_paused()
+        return self.worker is not None and self._held
+
+    def is_file(self) -> bool:
+        return self.worker is not None and self._is_file
 
     def pause(self) -> None:
         if self.worker is not None:
-            if hasattr(self.source, "pause"):
+            self._held = True
+            if self._is_file:
                 self.source.pause()  # holds a file (and its clock) where it is
             self.worker.pause()  # no windows meanwhile (cameras keep capturing)
 
     def resume(self) -> None:
         if self.worker is not None:
-            if hasattr(self.source, "resume"):
+            self._held = False
+            if self._is_file:
+                self.source.hold_at(None)
                 self.source.resume()
             self.worker.resume()
+
+    def step_to(self, seconds: float) -> bool:
+        """A held file advances to `seconds` (decoded at once, not in real time) and holds there
+        again; False when this run cannot (a live source, or nothing held)."""
+        if self.worker is None or not self._is_file or not self._held:
+            return False
+        self._show_from = self._target["show"] = seconds
+        self.source.catch_up_to(seconds)
+        self.source.hold_at(seconds)
+        self.source.resume()
+        self.worker.resume()
+        return True
+
+    def set_speed(self, speed: float) -> None:
+        """Playback speed of files (this run and the next ones)."""
+        self.speed = float(speed)
+        if self.worker is not None and self._is_file:
+            self.source.set_speed(self.speed)
 
     def set_classifier(self, classifier) -> None:
         """Switch models without stopping: the engine uses it from the next window on."""
@@ -168,7 +223,8 @@ class LiveStream(QObject):
         """Ask the current run to end; returns at once."""
         if self.worker is None:
             return
-        if hasattr(self.source, "resume"):
+        if self._is_file:
+            self.source.hold_at(None)
             self.source.resume()  # a held file must read on to notice the stop
         self.worker.stop()
         self._old.append(self.worker)

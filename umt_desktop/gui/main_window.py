@@ -34,6 +34,7 @@ from .classify_page import ClassifyPage
 from .eval_panel import EvalPanel
 from .menus import set_status
 from .model_control import DEFAULT_ZOO_MODEL, ModelControl  # noqa: F401  (DEFAULT_ZOO_MODEL: public name)
+from .playback import Playback
 from .notifications import NotificationBanner, Notifier
 from .theme import WINDOW_STYLE, apply_theme
 from .widgets import format_time, glyph_icon
@@ -63,23 +64,26 @@ class MainWindow(QMainWindow):
         self.predictions_shown = 0
         self.closing = False
         self.settings_persist = True  # False for headless captures: leave the user's settings alone
-        self._step_pending = False
 
         self.setWindowTitle("UMT Desktop")
         self.setAcceptDrops(True)
         self._build_views()
         self._build_live()
+        self.playback = Playback(self)
         self.commands = menus.build(self)
         self.play_action = self.commands.play  # the names tests and captures know
         self.page.play_button.setDefaultAction(self.commands.play)
         self.page.step_button.setDefaultAction(self.commands.step)
+        self.page.step_back_button.setDefaultAction(self.commands.step_back)
+        self.page.speed_button.setMenu(self.speed_menu)
+        self.speed_menu.triggered.connect(lambda a: self.page.speed_button.setText(a.text()))
         self.model_box.activated.connect(self.models.box_activated)
         self.device_selector.changed.connect(self.models.set_device)
         self.models.loaded.connect(self._model_loaded)
         self.models.missing.connect(lambda: self._set_no_model(True))
         window_state.restore(self)
         self.models.refresh_box()
-        self._set_playing(False)
+        self.set_playing(False)
         self._start_up()
 
     # ------------------------------------------------------------------ views
@@ -250,13 +254,11 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _start_stream(self, source: str, start: float = 0.0) -> None:
-        s = self.settings
-        self.live.start(source, self.classifier, start=start, **{k: s[k] for k in WINDOW_SETTINGS})
-        self._set_playing(True)
+        self.playback.start(start)
 
     def stop_source(self) -> None:
         self.live.stop()
-        self._set_playing(False)
+        self.set_playing(False)
 
     # ------------------------------------------------------------ drag & drop
     def dragEnterEvent(self, event) -> None:
@@ -282,37 +284,23 @@ class MainWindow(QMainWindow):
 
     # -------------------------------------------------------------- playback
     def toggle_play(self) -> None:
-        if not self.live.running():
-            if self.source and self.classifier is not None:
-                self._start_stream(self.source)
-            return
-        if self.live.paused():
-            self.live.resume()
-            self._set_playing(True)
-        else:
-            self.live.pause()
-            self._set_playing(False)
+        self.playback.toggle()
 
     def step(self) -> None:
-        """Advance by one window while paused (resume until the next window arrives)."""
-        if not self.live.running():
-            return
-        self._step_pending = True
-        self.live.resume()
+        self.playback.step()
 
     def seek(self, seconds: float) -> None:
-        if not self.session.is_file or self.classifier is None:
-            return
-        self.timeline.set_position(seconds)
-        was_paused = self.live.running() and self.live.paused()
-        self._start_stream(self.source, start=max(0.0, seconds - self.settings["span"]))
-        if was_paused:
-            self._step_pending = True
+        self.playback.seek(seconds)
 
-    def _set_playing(self, playing: bool) -> None:
+    def show_time(self, t: float) -> None:
+        d = self.session.duration
+        self.page.time_label.setText(format_time(t) + (f" / {format_time(d)}" if d else ""))
+
+    def set_playing(self, playing: bool) -> None:
         colour = self.palette().color(QPalette.WindowText)
         self.commands.play.setIcon(glyph_icon("pause" if playing else "play", colour))
         self.commands.step.setIcon(glyph_icon("step", colour))
+        self.commands.step_back.setIcon(glyph_icon("step-back", colour))
         self.commands.play.setText("&Pause" if playing else "&Play")
         self._update_actions()
 
@@ -325,8 +313,7 @@ class MainWindow(QMainWindow):
     def _on_frame(self, image: np.ndarray, index: int, t: float) -> None:
         self.video.set_frame(image, index, t)
         self.timeline.set_position(t)
-        d = self.session.duration
-        self.page.time_label.setText(format_time(t) + (f" / {format_time(d)}" if d else ""))
+        self.show_time(t)
 
     def _on_window(self, result, thumbs: dict | None = None) -> None:
         self.session.add_window(result)
@@ -344,10 +331,7 @@ class MainWindow(QMainWindow):
         self.filmstrip.set_frames([(i, thumbs.get(i)) for i in result.frames])
         self.predictions_shown += 1
         self.predictionShown.emit(result)
-        if self._step_pending:
-            self._step_pending = False
-            self.live.pause()
-            self._set_playing(False)
+        self.playback.on_window()
 
     def _on_metrics(self, m) -> None:
         set_status(self.status_fps, f"{m.windows_per_second:.1f} windows/s")
@@ -356,10 +340,10 @@ class MainWindow(QMainWindow):
 
     def _on_stream_error(self, message: str) -> None:
         self.notifier.error(message)
-        self._set_playing(False)
+        self.set_playing(False)
 
     def _on_stream_finished(self) -> None:
-        self._set_playing(False)
+        self.set_playing(False)
         if self.closing:
             return
         if self.session.is_file and self.session.has_next():
@@ -457,7 +441,7 @@ class MainWindow(QMainWindow):
     def set_theme(self, theme: str) -> None:
         self.settings["theme"] = theme
         apply_theme(QApplication.instance(), theme)
-        self._set_playing(self.live.running() and not self.live.paused())
+        self.set_playing(self.live.running() and not self.live.paused())
 
     def show_about(self) -> None:
         from .. import __version__
@@ -473,7 +457,10 @@ class MainWindow(QMainWindow):
         has_source = s.source is not None
         running = self.live.running()
         a.play.setEnabled(has_source and self.classifier is not None)
+        seekable = s.is_file and self.classifier is not None and not s.failed
         a.step.setEnabled(running)
+        for action in (a.step_back, a.forward, a.back):
+            action.setEnabled(seekable)
         a.stop.setEnabled(running)
         a.export.setEnabled(has_source)
         a.snapshot.setEnabled(has_source)

@@ -14,6 +14,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLabel, QProgressBar, QSizePolicy, QStyle, QToolBar, QToolButton, QWidget
 
 from . import file_dialogs
+from .playback import SPEEDS
 from .widgets.device_selector import DeviceSelector
 
 
@@ -41,8 +42,19 @@ class Actions:
         self.snapshot = make("Save &snapshot…", lambda: file_dialogs.choose_snapshot(w), "Ctrl+Shift+S")
         self.quit = make("&Quit", w.close, QKeySequence.Quit)
         self.play = make("&Pause", w.toggle_play, Qt.Key_Space, QStyle.SP_MediaPause)
-        self.step = make("&Step one window", w.step, icon=QStyle.SP_MediaSeekForward,
-                         shortcuts=[Qt.Key_Period, Qt.Key_Right])
+        self.step = make("&Step one window", w.step, Qt.Key_Period, QStyle.SP_MediaSeekForward)
+        self.step_back = make("Step one window &back", w.playback.step_back, Qt.Key_Comma,
+                              QStyle.SP_MediaSeekBackward)
+        self.forward = make("&Forward one stride", lambda: w.playback.seek_by(+1), Qt.Key_Right)
+        self.back = make("Back one stri&de", lambda: w.playback.seek_by(-1), Qt.Key_Left)
+        self.speeds: dict[float, QAction] = {}
+        speeds = QActionGroup(window)
+        for speed in SPEEDS:
+            a = QAction(f"{speed:g}×", window, checkable=True)
+            a.setChecked(speed == 1.0)
+            a.triggered.connect(lambda _=False, speed=speed: w.playback.set_speed(speed))
+            speeds.addAction(a)
+            self.speeds[speed] = a
         self.stop = make("S&top", w.stop_source, "Ctrl+.", QStyle.SP_MediaStop)
         self.next = make("&Next in playlist", w.play_next, Qt.Key_PageDown, QStyle.SP_MediaSkipForward)
         self.previous = make("P&revious in playlist", w.play_previous, Qt.Key_PageUp, QStyle.SP_MediaSkipBackward)
@@ -52,7 +64,10 @@ class Actions:
         self.about = make("&About UMT Desktop", w.show_about)
         self.models_folder = make("Open the &models folder", w.models.open_folder)
         self.full_screen = QAction("&Full screen", window, checkable=True)
-        self.full_screen.setShortcut(QKeySequence.FullScreen)
+        # F11 everywhere (the platform's own key, where it has one, works too); Esc leaves.
+        keys = [QKeySequence(Qt.Key_F11)] + [k for k in QKeySequence.keyBindings(QKeySequence.FullScreen)
+                                             if k != QKeySequence(Qt.Key_F11)]
+        self.full_screen.setShortcuts(keys)
         self.full_screen.toggled.connect(lambda on: w.showFullScreen() if on else w.showNormal())
         self.themes: dict[str, QAction] = {}
         group = QActionGroup(window)
@@ -62,8 +77,8 @@ class Actions:
             a.triggered.connect(lambda _=False, key=key: w.set_theme(key))
             group.addAction(a)
             self.themes[key] = a
-        for a in (self.open, self.url, self.play, self.step, self.export, self.snapshot, self.models,
-                  self.next, self.previous, self.stop, self.full_screen):
+        for a in (self.open, self.url, self.play, self.step, self.step_back, self.forward, self.back, self.export,
+                  self.snapshot, self.models, self.next, self.previous, self.stop, self.full_screen):
             window.addAction(a)  # shortcuts work while the menu bar is hidden (full screen)
 
 
@@ -92,7 +107,12 @@ def _menus(w, a: Actions) -> None:
     file_menu.addAction(a.quit)
 
     play_menu = bar.addMenu("&Playback")
-    for action in (a.play, a.step, a.stop, None, a.previous, a.next, None, a.reclassify, a.window_settings):
+    for action in (a.play, a.step, a.step_back, a.forward, a.back, a.stop):
+        play_menu.addAction(action)
+    w.speed_menu = play_menu.addMenu("Spee&d")
+    for action in a.speeds.values():
+        w.speed_menu.addAction(action)
+    for action in (None, a.previous, a.next, None, a.reclassify, a.window_settings):
         play_menu.addSeparator() if action is None else play_menu.addAction(action)
 
     model_menu = bar.addMenu("&Model")

@@ -67,3 +67,33 @@ def test_pause_holds_reading_until_resume_and_close_releases_a_held_read(tmp_pat
     source.close()  # from another thread: the held read returns, nothing more comes
     reader.join(10)
     assert not reader.is_alive() and got[-1] is None and not source.paused
+
+
+def test_hold_at_pauses_right_after_the_frame_that_ends_a_window(tmp_path):
+    video = write_video(tmp_path / "a.mp4", frames=96, fps=24.0)
+    source = FileSource(video, realtime=True, live=False, keep_pace=False, start=1.0)
+    source.catch_up_to(3.0)  # the frames before 3 s come at once
+    source.hold_at(3.0)
+    with source:
+        frames = [source.read() for _ in range(49)]
+        assert [f.index for f in frames] == list(range(24, 73))
+        assert frames[-1].timestamp == pytest.approx(3.0) and source.paused
+        got = []
+        reader = threading.Thread(target=lambda: got.append(source.read()))
+        reader.start()
+        reader.join(0.3)
+        assert reader.is_alive() and not got  # holding at 3 s
+        source.resume()
+        reader.join(10)
+        assert got[0].index == 73 and not source.paused  # a hold happens once
+
+
+def test_speed_is_kept_within_bounds(tmp_path):
+    source = FileSource(tmp_path / "a.mp4", realtime=True, speed=2.0)
+    assert source.speed == 2.0
+    source.set_speed(100)
+    assert source.speed == FileSource.SPEEDS[1]
+    source.set_speed(float("nan"))
+    assert source.speed == 1.0
+    source.set_speed(0)
+    assert source.speed == FileSource.SPEEDS[0]

@@ -204,28 +204,42 @@ class FrameSource:
 class FileSource(FrameSource):
     """A video file decoded in order. `realtime=True` delivers frame i at start + i / fps.
 
-    `start` (seconds) makes the first frame read the one at that time (a seek;
-    timestamps stay those of the file). `live` defaults to `realtime` (a paced file
-    standing in for a camera); a player passes `live=False` so that every window is
-    computed. `keep_pace=True` (a camera stand-in) holds the file's clock when the
-    reader falls behind, so it skips ahead in real time; `keep_pace=False` (a
-    player) lets the clock slip instead, so playback slows down smoothly.
-    `pause()` / `resume()` (any thread) hold reading and the clock.
+    Played like a video player does (all callable from any thread while another reads):
+
+    * `start` (seconds): the first frame read is the one at that time (a seek;
+      timestamps stay those of the file);
+    * `pause()` / `resume()`: hold reading, and the clock, until resumed or closed;
+    * `hold_at(t)`: pause by itself right after delivering the frame at `t` (a seek
+      or a step that lands exactly there, whatever the reader's speed);
+    * `catch_up_to(t)`: frames before `t` come as fast as they decode, pacing starts
+      at `t` (the frames a sliding window needs before the shown position);
+    * `set_speed(x)`: play x times faster (0.5 = half speed).
+
+    `live` defaults to `realtime` (a paced file standing in for a camera); a player
+    passes `live=False` so that every window is computed. `keep_pace=True` (a camera
+    stand-in) holds the file's clock when the reader falls behind, so it skips ahead in
+    real time; `keep_pace=False` (a player) lets the clock slip instead, so playback
+    slows down smoothly when the consumer is slower than real time.
     """
 
     LATE = 0.1  # seconds behind schedule before a player's clock slips
+    SPEEDS = (0.1, 8.0)  # the playback speeds accepted
 
     def __init__(self, path: str | Path, realtime: bool = False, *, start: float = 0.0,
-                 live: bool | None = None, keep_pace: bool = True) -> None:
+                 live: bool | None = None, keep_pace: bool = True, speed: float = 1.0) -> None:
         super().__init__()
         self.path = Path(path)
         self.realtime = realtime
         self.live = realtime if live is None else bool(live)
         self.keep_pace = keep_pace
-        self.start_seconds = max(0.0, float(start)) if math.isfinite(float(start)) else 0.0
+        self.start_seconds = _seconds(start)
         self.description = self.path.name or str(self.path)
-        self._start = 0.0
+        self.speed = _speed(speed)
+        self._anchor: tuple[float, float] | None = None  # (monotonic time, file time) due together
         self._paused = threading.Event()
+        self._hold_at: float | None = None
+        self._catch_up_to = 0.0
+        self._delivered = 0
 
     @property
     def duration(self) -> float | None:
@@ -244,6 +258,19 @@ class FileSource(FrameSource):
     @property
     def paused(self) -> bool:
         return self._paused.is_set()
+
+    def hold_at(self, seconds: float | None) -> None:
+        """Pause right after delivering the first frame at or after `seconds` (None: never)."""
+        self._hold_at = None if seconds is None else _seconds(seconds)
+
+    def catch_up_to(self, seconds: float) -> None:
+        """Deliver the frames before `seconds` without waiting for their time."""
+        self._catch_up_to = _seconds(seconds)
+        self._anchor = None
+
+    def set_speed(self, speed: float) -> None:
+        self.speed = _speed(speed)
+        self._anchor = None  # the clock restarts at the next frame
 
     def close(self) -> None:
         super().close()
@@ -277,7 +304,6 @@ class FileSource(FrameSource):
                 cap.set(cv2.CAP_PROP_POS_FRAMES, first)
         self._set_capture(cap)
         self._next_index = first
-        self._start = time.monotonic() - first / self.fps  # frame `first` is due now
 
     def _hold_while_paused(self) -> None:
         if not self._paused.is_set():
@@ -285,18 +311,29 @@ class FileSource(FrameSource):
         held = time.monotonic()
         while self._paused.is_set() and not self._closed:
             time.sleep(0.02)
-        self._start += time.monotonic() - held  # resume where it stopped
+        if self._anchor is not None:  # resume where it stopped
+            self._anchor = (self._anchor[0] + time.monotonic() - held, self._anchor[1])
+
+    def _pace(self, timestamp: float) -> None:
+        """Wait until the frame at `timestamp` is due (realtime files only)."""
+        if timestamp < self._catch_up_to - 1e-6:
+            return  # catching up: no waiting
+        now = time.monotonic()
+        if self._anchor is None:
+            self._anchor = (now, timestamp)
+        due = self._anchor[0] + (timestamp - self._anchor[1]) / self.speed
+        if not self.keep_pace and now - due > self.LATE:
+            self._anchor = (now, timestamp)  # behind (slow consumer): play on from here, do not rush
+            return
+        if due > now:
+            time.sleep(due - now)
 
     def _read(self) -> Frame | None:
         self._hold_while_paused()
-        if self.realtime and not self.keep_pace:
-            late = time.monotonic() - (self._start + self._next_index / self.fps)
-            if late > self.LATE:
-                self._start += late  # behind (slow consumer): play on from here, do not rush
         image = self._read_capture()
         index = self._next_index
         if image is None:
-            if index == 0:
+            if not self._delivered:
                 raise SourceError(f"{self.description} has no decodable video frames")
             expected = self.num_frames
             # Container frame counts can be off by a frame or two; far short means damage.
@@ -306,12 +343,27 @@ class FileSource(FrameSource):
                 )
             return None
         self._next_index += 1
+        self._delivered += 1
         timestamp = index / self.fps
         if self.realtime:
-            delay = self._start + timestamp - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
+            self._pace(timestamp)
+        hold = self._hold_at
+        if hold is not None and timestamp >= hold - 1e-6:  # the frame that completes the window ending at `hold`
+            self._hold_at = None
+            self._paused.set()  # the next read waits for resume()
         return Frame(index, timestamp, image, time.monotonic())
+
+
+def _seconds(value: float) -> float:
+    value = float(value)
+    return max(0.0, value) if math.isfinite(value) else 0.0
+
+
+def _speed(value: float) -> float:
+    value = float(value)
+    if not math.isfinite(value):
+        return 1.0
+    return min(FileSource.SPEEDS[1], max(FileSource.SPEEDS[0], value))
 
 
 class CameraSource(FrameSource):

@@ -43,7 +43,7 @@ def _cuda_names() -> list[str]:
 
 
 def glyph_icon(kind: str, colour: QColor, size: int = 64):
-    """A crisp transport icon ('play', 'pause', 'step') in `colour`, readable on light and dark themes."""
+    """A crisp transport icon ('play', 'pause', 'step', 'step-back') in `colour`, readable on light and dark themes."""
     from PySide6.QtCore import QPointF, QRectF, Qt
     from PySide6.QtGui import QIcon, QPainter, QPixmap, QPolygonF
 
@@ -62,5 +62,8 @@ def glyph_icon(kind: str, colour: QColor, size: int = 64):
     elif kind == "step":
         p.drawPolygon(QPolygonF([QPointF(s * 0.2, s * 0.2), QPointF(s * 0.2, s * 0.8), QPointF(s * 0.62, s * 0.5)]))
         p.drawRoundedRect(QRectF(s * 0.66, s * 0.2, s * 0.13, s * 0.6), s * 0.03, s * 0.03)
+    elif kind == "step-back":
+        p.drawPolygon(QPolygonF([QPointF(s * 0.8, s * 0.2), QPointF(s * 0.8, s * 0.8), QPointF(s * 0.38, s * 0.5)]))
+        p.drawRoundedRect(QRectF(s * 0.21, s * 0.2, s * 0.13, s * 0.6), s * 0.03, s * 0.03)
     p.end()
     return QIcon(pixmap)

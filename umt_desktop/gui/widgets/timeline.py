@@ -94,6 +94,13 @@ class Timeline(QWidget):
         fh = self.fontMetrics().height()
         return QRectF(4, 4, self.width() - 8, self.height() - fh - 10)
 
+    def x_for(self, seconds: float) -> float:
+        """The x pixel of `seconds` on the track (where a person clicks to go there)."""
+        track = self._track()
+        if self.duration <= 0:
+            return track.left()
+        return track.left() + min(1.0, max(0.0, seconds / self.duration)) * track.width()
+
     def _x_to_time(self, x: float) -> float:
         track = self._track()
         if self.duration <= 0 or track.width() <= 0:

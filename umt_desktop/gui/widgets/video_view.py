@@ -43,6 +43,10 @@ class VideoView(QWidget):
                            "t": t, "source": source}
         self.update()
 
+    def clear_prediction(self) -> None:
+        self.prediction = None
+        self.update()
+
     def clear(self) -> None:
         self.image = None
         self.prediction = None
