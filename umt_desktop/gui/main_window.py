@@ -31,7 +31,7 @@ from ..core.session import Session, refusal_message, sort_inputs
 from ..core.settings import Settings
 from . import menus, window_state
 from .classify_page import ClassifyPage
-from .eval_panel import EvalPanel
+from .evaluate import EvalPanel
 from .menus import set_status
 from .model_control import DEFAULT_ZOO_MODEL, ModelControl  # noqa: F401  (DEFAULT_ZOO_MODEL: public name)
 from .playback import Playback

@@ -646,7 +646,8 @@ class EvalPanel(QWidget):
     def _load_run(self, run_id: str, fill_form: bool = False) -> None:
         job = Job(jobs.read_run, run_id, name="evaluation run")
         self._run_job = job  # the newest selection wins
-        self.runner.start(job, on_result=lambda d, j=job: self._run_read(j, d, fill_form))
+        self.runner.start(job, on_result=lambda d, j=job: self._run_read(j, d, fill_form),
+                          on_error=self._on_error, notify_errors=False)
 
     def _run_read(self, job: Job, details: jobs.RunDetails, fill_form: bool) -> None:
         if job is not self._run_job or self.is_running():
@@ -676,7 +677,7 @@ class EvalPanel(QWidget):
         def chosen(path: str) -> None:
             job = Job(jobs.export_run, run_id, path, name="export")
             self.runner.start(job, on_result=lambda dest: self.notifier and self.notifier.success(
-                f"Run {run_id} saved to {dest}"))
+                f"Run {run_id} saved to {dest}"), on_error=self._on_error, notify_errors=False)
 
         self._ask_path("Export run", QFileDialog.FileMode.AnyFile, f"{run_id}.csv", chosen,
                        "CSV (*.csv);;JSON (*.json)", save=True)
@@ -693,7 +694,8 @@ class EvalPanel(QWidget):
             self.refresh_history()
 
         job = Job(jobs.move_history_aside, path, name="moving the history aside")
-        self.runner.start(job, on_result=moved, on_finished=lambda: self.move_aside_button.setEnabled(True))
+        self.runner.start(job, on_result=moved, on_error=self._on_error, notify_errors=False,
+                          on_finished=lambda: self.move_aside_button.setEnabled(True))
 
 
 def _duration(seconds: float) -> str:

@@ -16,7 +16,7 @@ from tests.helpers.mini_kinetics import TINY, expected_metrics, make_folders, na
 
 from umt_desktop.core.evaluation.history import History
 from umt_desktop.core.evaluation.run import EvalRun, EvalSettings
-from umt_desktop.gui.eval_panel import EvalPanel
+from umt_desktop.gui.evaluate import EvalPanel
 from umt_desktop.gui.evaluate.results import best_and_worst
 from umt_desktop.gui.notifications import Notifier
 
