@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
-from .theme import apply_theme
+from .theme import apply_theme, follow_system
 
 APP_NAME = "UMT Desktop"
 
@@ -74,6 +74,7 @@ def main(args=None) -> int:
     if args is not None:
         model = getattr(args, "checkpoint", None) or getattr(args, "model", None)
     window = MainWindow(settings, model=model)
+    follow_system(app, lambda: settings["theme"])
     window.show()
     source = getattr(args, "source", None) if args is not None else None
     if source:

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QEvent, QTimer, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QApplication,
@@ -441,7 +441,13 @@ class MainWindow(QMainWindow):
     def set_theme(self, theme: str) -> None:
         self.settings["theme"] = theme
         apply_theme(QApplication.instance(), theme)
-        self.set_playing(self.live.running() and not self.live.paused())
+
+    def changeEvent(self, event) -> None:
+        # The glyph icons are drawn in the text colour: redraw them whenever the palette changes
+        # (View → Theme, Preferences, or the system's own light/dark switch).
+        if event.type() in (QEvent.PaletteChange, QEvent.ApplicationPaletteChange) and hasattr(self, "commands"):
+            self.set_playing(self.live.running() and not self.live.paused())
+        super().changeEvent(event)
 
     def show_about(self) -> None:
         from .. import __version__

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 # Group boxes, muted captions and status bar separators of the main window.
 WINDOW_STYLE = (
@@ -83,12 +83,29 @@ def system_prefers_dark() -> bool:
         return False
 
 
+def follow_system(app: QApplication, current_theme) -> None:
+    """While the theme is "system", follow the desktop's own light/dark switch as it happens.
+    `current_theme()` says the theme chosen now."""
+    try:
+        hints = QGuiApplication.styleHints()
+        hints.colorSchemeChanged.connect(
+            lambda _scheme: apply_theme(app, "system") if current_theme() == "system" else None)
+    except AttributeError:  # Qt < 6.5
+        pass
+
+
 def apply_theme(app: QApplication, theme: str = "system") -> str:
     """Fusion everywhere (same look on every platform) with a light or dark palette; returns the one used."""
     app.setStyle("Fusion")
     dark = theme == "dark" or (theme == "system" and system_prefers_dark())
     app.setPalette(dark_palette() if dark else light_palette())
     app.setProperty("umt_theme", "dark" if dark else "light")
+    # A widget under a style sheet keeps the palette it was polished with; setting the sheet
+    # again polishes it (and every child) with the new palette, so a switch repaints everything.
+    for widget in app.topLevelWidgets():
+        for styled in [widget, *widget.findChildren(QWidget)]:
+            if styled.styleSheet():
+                styled.setStyleSheet(styled.styleSheet())
     return "dark" if dark else "light"
 
 
