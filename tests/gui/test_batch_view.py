@@ -12,6 +12,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit
 
+from umt_desktop.core.batch import most_confident_window
 from umt_desktop.gui.batch_view import COLUMNS, DURATION, FILE, LABEL, SCORE, STATUS, BatchView
 from umt_desktop.gui.notifications import Notifier
 from umt_desktop.gui.workers import JobRunner
@@ -101,14 +102,17 @@ def test_batch_fills_the_table_sorts_filters_exports_and_opens_the_best_window(
         qtbot.keyClick(combo, Qt.Key_Up)
     assert view.proxy.rowCount() == 4
 
-    # Double-click a row: the player is asked to open it at its most confident window.
-    row_c = _column(view, FILE).index("sub/c.mp4")
-    rect = view.table.visualRect(view.proxy.index(row_c, FILE))
-    with qtbot.waitSignal(view.openRequested) as opened:
+    # Double-click a row: its most confident window is found, the player is asked to open it there.
+    row_a = _column(view, FILE).index("a.mp4")
+    rect = view.table.visualRect(view.proxy.index(row_a, FILE))
+    with qtbot.waitSignal(view.openRequested, timeout=WAIT) as opened:
         qtbot.mouseClick(view.table.viewport(), Qt.LeftButton, pos=rect.center())
         qtbot.mouseDClick(view.table.viewport(), Qt.LeftButton, pos=rect.center())
     path, seconds = opened.args
-    assert path == str(folder / "sub" / "c.mp4") and 0.0 <= seconds < 3.0
+    label = view.model.rows[0].item.top[0].index
+    assert path == str(folder / "a.mp4")
+    assert seconds == most_confident_window(tiny_classifier, path, label)[0]
+    qtbot.waitUntil(lambda: view.hint.text().startswith("Double-click"))
 
     # Export through the real (Qt) file dialog: paste the name (typed key by key, the dialog's
     # completer walks into each folder), press Enter.

@@ -144,7 +144,6 @@ class BatchItem:
     result: object | None = None  # a `Classification`
     error: str | None = None
     duration: float | None = None  # seconds of video
-    peak_seconds: float | None = None  # start of the window that scores the top-1 class highest
     index: int = 0  # position in the run's list
 
     @property
@@ -163,7 +162,7 @@ class BatchItem:
 
     @classmethod
     def from_json(cls, row: dict) -> BatchItem:
-        """An item read back from a results file (no duration or peak window)."""
+        """An item read back from a results file (no duration)."""
         from .classifier import Classification, TopK
 
         if "error" in row or "top" not in row:
@@ -467,8 +466,7 @@ class BatchRun:
                 result = Classification(video=video, views=self.protocol.name, probs=r.probs, top=top,
                                         seconds=r.seconds)
                 item = BatchItem(video, result=result, index=r.index,
-                                 duration=r.num_frames / r.fps if r.fps > 0 else None,
-                                 peak_seconds=self._peak(r, top[0].index))
+                                 duration=r.num_frames / r.fps if r.fps > 0 else None)
             if self.output is not None:
                 self.output.append(item.to_json())
             self.done += 1
@@ -481,15 +479,34 @@ class BatchRun:
         if self.done < len(self.videos):
             raise Cancelled(f"stopped after {self.done} of {len(self.videos)} videos")
 
-    def _peak(self, r, label: int) -> float | None:
-        """Start (seconds) of the clip whose views give `label` the highest mean score."""
-        if r.view_probs is None or r.fps <= 0 or r.num_frames <= 0:
-            return None
-        p = self.protocol
-        per_clip = r.view_probs[:, label].reshape(p.crops, p.clips).mean(axis=0)  # views are crop-major
-        best = int(np.argmax(per_clip))
-        indices = p.indices(r.num_frames)
-        return float(indices[best * (len(indices) // p.clips)]) / r.fps
+
+def most_confident_window(classifier, path: str | Path, label: int, *, span: float | None = None,
+                          stride: float | None = None, cancelled: Callable[[], bool] | None = None
+                          ) -> tuple[float, float] | None:
+    """(end time in seconds, probability) of the sliding window that gives class `label` its
+    highest probability: the windows the player computes (`SlidingWindowEngine` on the file,
+    same span and stride, unsmoothed), every one of them, as fast as the machine decodes.
+    None when the file has no window (or `cancelled()` turned True).
+    """
+    from .options import DEFAULT_SPAN, DEFAULT_STRIDE
+    from .streaming.engine import SlidingWindowEngine
+    from .streaming.sources import open_source
+
+    engine = SlidingWindowEngine(classifier, span=span or DEFAULT_SPAN, stride=stride or DEFAULT_STRIDE,
+                                 smoothing="off")
+    best: list[tuple[float, float]] = []
+
+    def on_window(w) -> None:
+        score = float(w.probs[label])
+        if not best or score > best[0][1]:
+            best[:] = [(float(w.t), score)]
+        if cancelled is not None and cancelled():
+            engine.stop()
+
+    summary = engine.run(open_source(os.fspath(path)), on_window=on_window)
+    if summary.stopped or not best:
+        return None
+    return best[0]
 
 
 # -- throughput, for benchmarks ------------------------------------------------------------

@@ -9,7 +9,9 @@ The work runs as one job on the window's `JobRunner` (`core.batch.BatchRun`: dec
 worker processes, batches of views of several videos); each finished video arrives
 through a queued signal, so the window never waits. Cancel keeps what finished and
 Resume classifies the rest; the table sorts on every column, filters by class and
-exports to .csv or .jsonl (the `classify --output` formats).
+exports to .csv or .jsonl (the `classify --output` formats). A double-click finds the
+video's most confident window (the player's sliding windows, computed in a job) and
+asks for the video to be played there.
 
 `DropChoice` is the bar that asks what to do with a dropped folder or several files:
 Play them one after the other, or Classify all here.
@@ -47,6 +49,7 @@ FILE, LABEL, SCORE, DURATION, STATUS = range(len(COLUMNS))
 ALL_CLASSES = "All classes"
 FAILED = "Failed videos"
 SORT_ROLE = Qt.UserRole + 1
+HINT = "Double-click a row to play the video at its most confident window; hover for the top 5."
 
 
 @dataclass
@@ -213,10 +216,21 @@ def classify_batch(job: Job, classifier, videos: list[str], views: str, topk: in
     return run.done
 
 
+def find_window(job: Job, classifier, video: str, label: int, span: float | None, stride: float | None):
+    """Work function (pool thread): (end time, score) of the video's most confident window for `label`."""
+    import torch
+
+    from ..core.batch import most_confident_window
+
+    job.progress(0, 0, f"Finding the most confident window of {Path(video).name}")
+    with torch.inference_mode():
+        return most_confident_window(classifier, video, label, span=span, stride=stride, cancelled=job.cancelled)
+
+
 class BatchView(QWidget):
     """Table, progress, cancel/resume, class filter and export of one batch of videos."""
 
-    openRequested = Signal(str, float)  # video, seconds: its most confident window
+    openRequested = Signal(str, float)  # video, end (seconds) of its most confident window
     batchFinished = Signal()  # the run ended: done, cancelled or failed
 
     def __init__(self, runner, notifier=None, parent: QWidget | None = None) -> None:
@@ -225,7 +239,10 @@ class BatchView(QWidget):
         self.classifier = None
         self.views, self.topk = "4x3", 5
         self.workers: int | None = None  # decode processes; None: as many as the machine suits
+        self.span: float | None = None  # the player's window (None: the defaults), for double-click
+        self.stride: float | None = None
         self.job: Job | None = None
+        self.find_job: Job | None = None
         self._delivery = _Delivery(self)
         self._delivery.arrived.connect(self._arrived)
         self._started_at = 0.0
@@ -286,7 +303,7 @@ class BatchView(QWidget):
         tools.addWidget(self.class_filter)
         tools.addStretch(1)
         tools.addWidget(self.export_button)
-        hint = QLabel("Double-click a row to play the video from its most confident window; hover for the top 5.")
+        hint = self.hint = QLabel(HINT)
         hint.setObjectName("muted")
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
@@ -422,7 +439,18 @@ class BatchView(QWidget):
         if row.item.failed:
             self._say("error", row.item.error)
             return
-        self.openRequested.emit(row.video, float(row.item.peak_seconds or 0.0))
+        if self.find_job is not None and not self.find_job.is_done():
+            self.find_job.cancel()
+        top1 = row.item.top[0]
+        job = Job(find_window, self.classifier, row.video, top1.index, self.span, self.stride,
+                  name="finding the most confident window")
+        self.find_job = job
+        self.hint.setText(f"Finding the window where {Path(row.video).name} looks most like “{top1.label}”…")
+        self.runner.start(job, on_result=lambda found, video=row.video: self._window_found(video, found),
+                          on_finished=lambda: self.hint.setText(HINT))
+
+    def _window_found(self, video: str, found) -> None:
+        self.openRequested.emit(video, float(found[0]) if found else 0.0)
 
     def choose_export(self) -> None:
         """Ask where to save (a non-modal dialog, so the batch goes on meanwhile)."""
@@ -458,8 +486,9 @@ class BatchView(QWidget):
             getattr(self.notifier, level)(text)
 
     def shutdown(self) -> None:
-        if self.running():
-            self.job.cancel()
+        for job in (self.job, self.find_job):
+            if job is not None and not job.is_done():
+                job.cancel()
 
 
 class DropChoice(QFrame):

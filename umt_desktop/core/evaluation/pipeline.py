@@ -175,18 +175,13 @@ class ViewBatcher:
 
 def video_probabilities(clf, decoded: list[Decoded]) -> list[np.ndarray]:
     """Each video's probabilities, (classes,) float32: the mean over its views, one forward pass for all."""
-    return [p.mean(axis=0) for p in view_probabilities(clf, decoded)]
-
-
-def view_probabilities(clf, decoded: list[Decoded]) -> list[np.ndarray]:
-    """Each video's per-view probabilities, (views, classes) float32, from one forward pass for all."""
     if not decoded:
         return []
     views = np.concatenate([d.views for d in decoded]) if len(decoded) > 1 else decoded[0].views
     probs = clf.predict_views(views)
     out, start = [], 0
     for d in decoded:
-        out.append(probs[start : start + len(d.views)])
+        out.append(probs[start : start + len(d.views)].mean(axis=0))
         start += len(d.views)
     return out
 
@@ -204,8 +199,7 @@ class VideoResult:
     error: str | None
     seconds: float  # decoding plus this video's share of its batch's model time
     views: int = 0
-    view_probs: np.ndarray | None = None  # (views, classes)
-    num_frames: int = 0
+    num_frames: int = 0  # of the whole video
     fps: float = 0.0
 
 
@@ -224,12 +218,11 @@ def classify_stream(clf, jobs: list[tuple[int, str]], protocol: str = "4x3", *, 
         while not batcher.exhausted:
             batch = batcher.next_batch()
             t0 = time.perf_counter()
-            per_view = view_probabilities(clf, batch.decoded)
+            probs = video_probabilities(clf, batch.decoded)
             share = (time.perf_counter() - t0) / len(batch.decoded) if batch.decoded else 0.0
             results = [VideoResult(d.index, None, d.error, d.seconds) for d in batch.failed]
-            results += [VideoResult(d.index, p.mean(axis=0), None, d.seconds + share, len(d.views), p,
-                                    d.num_frames, d.fps)
-                        for d, p in zip(batch.decoded, per_view)]
+            results += [VideoResult(d.index, p, None, d.seconds + share, len(d.views), d.num_frames, d.fps)
+                        for d, p in zip(batch.decoded, probs)]
             results.sort(key=lambda r: position[r.index])
             yield from results
             if should_stop is not None and should_stop():
