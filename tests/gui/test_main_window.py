@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QThreadPool
+from PySide6.QtCore import QThreadPool, Qt
 from PySide6.QtWidgets import QApplication
 
 from umt_desktop.core.settings import Settings
@@ -68,6 +68,7 @@ def test_dropping_several_files_queues_a_playlist(qtbot, make_window, make_video
     junk = tmp_path / "c.txt"
     junk.write_text("x")
     drop(w, [a, junk, b])
+    qtbot.mouseClick(w.drop_choice.play_button, Qt.LeftButton)  # play them, rather than classify all
     assert w.playlist == [str(a), str(b)]
     assert w.source == str(a)
     assert "c.txt is not a video" in w.notifier.last("warning").text
@@ -242,4 +243,5 @@ def test_dropping_a_folder_queues_its_videos(qtbot, make_window, make_video, dro
     drop(w, [empty])
     assert w.source is None and "empty is a folder without videos" in w.notifier.last("error").text
     drop(w, [folder])
+    qtbot.mouseClick(w.drop_choice.play_button, Qt.LeftButton)
     assert w.playlist == [str(a), str(b)] and w.source == str(a)

@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 
 from ..core.batch import BatchItem, BatchProgress, collect_videos, export_results
 from ..core.errors import UMTError
+from ..core.options import is_live_source
 from .workers import Job
 
 COLUMNS = ("File", "Top-1", "Score", "Duration", "Status")
@@ -522,8 +523,10 @@ class DropChoice(QFrame):
 
     @staticmethod
     def wants_choice(items: list[str]) -> bool:
-        """A folder or more than one file: worth asking."""
-        return len(items) > 1 or any(os.path.isdir(i) for i in items)
+        """Worth asking: files and folders only (no camera or URL) that hold two videos or more."""
+        if any(is_live_source(str(i)) for i in items):
+            return False
+        return len(collect_videos([str(i) for i in items if os.path.exists(i)]).videos) >= 2
 
     def ask(self, items: list[str]) -> None:
         self.items = list(items)

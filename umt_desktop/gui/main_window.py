@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from ..core.session import Session, refusal_message, sort_inputs
 from ..core.settings import Settings
 from . import menus, window_state
+from .batch_view import BatchView, DropChoice
 from .classify_page import ClassifyPage
 from .evaluate import EvalPanel
 from .menus import set_status
@@ -112,12 +113,19 @@ class MainWindow(QMainWindow):
         scroll.setWidget(self.eval_panel)
         self.eval_page = scroll
         self.tabs.addTab(scroll, "Evaluate")
+        self.batch_view = BatchView(self.runner, self.notifier)
+        self.batch_view.openRequested.connect(self._open_from_batch)
+        self.tabs.addTab(self.batch_view, "Batch")
+        self.drop_choice = DropChoice()  # a dropped folder or several files: Play or Classify all
+        self.drop_choice.playChosen.connect(self.open_sources)
+        self.drop_choice.classifyChosen.connect(self.classify_all)
 
         central = QWidget()
         outer = QVBoxLayout(central)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(0)
         outer.addWidget(self.banner)
+        outer.addWidget(self.drop_choice)
         outer.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         self.setStyleSheet(WINDOW_STYLE)
@@ -280,7 +288,27 @@ class MainWindow(QMainWindow):
             self.notifier.error("Nothing to open in what was dropped")
             return
         event.acceptProposedAction()
-        self.open_sources(items)
+        if DropChoice.wants_choice(items):
+            self.drop_choice.ask(items)
+        else:
+            self.open_sources(items)
+
+    def classify_all(self, items: list[str]) -> None:
+        """Every video in `items` (folders searched recursively) classified in the Batch tab."""
+        if self.classifier is None:
+            self.notifier.warning("Choose a model first: Classify all needs a loaded model",
+                                  action=("Models…", self.models.show_manager))
+            return
+        view = self.batch_view
+        view.span, view.stride = self.settings["span"], self.settings["stride"]
+        if view.start(self.classifier, items):
+            self.tabs.setCurrentWidget(view)
+
+    def _open_from_batch(self, video: str, seconds: float) -> None:
+        """Play a video of the batch from its most confident window (a double-click in the table)."""
+        self.tabs.setCurrentWidget(self.page)
+        if self.open_sources([video]) and seconds > 0:
+            self.seek(seconds)
 
     # -------------------------------------------------------------- playback
     def toggle_play(self) -> None:
