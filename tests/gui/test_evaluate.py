@@ -247,6 +247,26 @@ def test_a_past_run_clicked_fills_the_form_and_resume_only_for_unfinished(qtbot,
     panel.shutdown()
 
 
+def test_a_run_that_a_live_process_works_on_cannot_be_resumed(qtbot, notifier):
+    with History() as history:
+        run_id = history.create_run(
+            root="/data/k400", ann=None, layout="folders", views="1x1",
+            settings={"root": "/data/k400", "checkpoints": ["/m/a.pth"], "views": "1x1"}, summary={},
+            checkpoints=[{"name": "a", "path": "/m/a.pth", "num_classes": 400}],
+            videos=[("c/0.mp4", "c/0.mp4", "abseiling", None)],
+        )  # owned by this process, which is alive: "running"
+        panel = EvalPanel(notifier=notifier)
+        qtbot.addWidget(panel)
+        panel.show()
+        qtbot.waitUntil(lambda: history_shows(panel, "running"), timeout=30_000)
+        click_history_row(qtbot, panel, 0)
+        qtbot.waitUntil(lambda: panel.root_edit.text() == "/data/k400", timeout=30_000)
+        assert panel.selected_run() == run_id
+        assert not panel.resume_button.isEnabled() and panel.export_button.isEnabled()
+        panel.shutdown()
+        history.release_run(run_id)
+
+
 def test_two_checkpoints_compared_with_a_chart_each(qtbot, tmp_path, notifier):
     other = shutil.copyfile(TINY, tmp_path / "other_umt.pth")
     first = _stored_run(tmp_path, [TINY, other])

@@ -59,6 +59,11 @@ class RunRow:
     def finished(self) -> bool:
         return self.status == "finished"
 
+    @property
+    def resumable(self) -> bool:
+        """Stopped before the end and no process on it now ("running" means one is)."""
+        return self.status in ("interrupted", "failed")
+
 
 @dataclass
 class HistoryView:

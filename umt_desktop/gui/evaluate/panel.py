@@ -463,6 +463,9 @@ class EvalPanel(QWidget):
         self.run_id = run_id
         self._select_after_refresh = run_id
         self.results_view.show_results([])
+        self.results_view.run_label.setText(
+            f"Run {run_id} in progress: its figures so far are under the progress bar; "
+            "the full results appear here when it ends.")
         self.status_label.setText("Resuming… (loading checkpoints, starting decode workers)" if resume else
                                   "Starting… (loading checkpoints, starting decode workers)")
         self.live_label.setText("")
@@ -514,6 +517,9 @@ class EvalPanel(QWidget):
             return
         self.progress_bar.setRange(0, max(1, p.total))
         self.progress_bar.setValue(p.done)
+        for i, row in enumerate(self._rows):  # the run's line under Past runs follows along
+            if row.id == self.run_id and self.history_table.item(i, 4) is not None:
+                self.history_table.item(i, 4).setText(f"{p.done}/{p.total}")
         eta = f", about {_duration(p.eta)} left" if p.eta is not None else ""
         failed = f", {p.failed} could not be decoded" if p.failed else ""
         self.status_label.setText(
@@ -634,7 +640,7 @@ class EvalPanel(QWidget):
 
     def _update_run_buttons(self) -> None:
         row = self._selected_row()
-        self.resume_button.setEnabled(row is not None and not row.finished and not self.is_running())
+        self.resume_button.setEnabled(row is not None and row.resumable and not self.is_running())
         self.export_button.setEnabled(row is not None)
 
     def _run_selected(self) -> None:
@@ -667,7 +673,7 @@ class EvalPanel(QWidget):
 
     def resume_selected(self) -> bool:
         row = self._selected_row()
-        return row is not None and not row.finished and self.start(resume=row.id)
+        return row is not None and row.resumable and self.start(resume=row.id)
 
     def _export_selected(self) -> None:
         run_id = self.selected_run()
