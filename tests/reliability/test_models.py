@@ -279,3 +279,28 @@ def test_the_store_turns_os_errors_into_storage_errors(tmp_path, tiny_checkpoint
             store.remove("tiny")
         assert store.verify("tiny").name == "tiny"  # checking still works; only the note is not saved
     assert set(store.installed()) == {"tiny"}
+
+
+def test_a_download_into_a_read_only_models_folder_is_one_error_and_leaves_nothing(monkeypatch, tmp_path):
+    entry = zoo_entry(B16)
+    store = ModelStore(tmp_path / "models")
+    store.root.mkdir()
+    with FileServer({f"/{entry.filename}": b"x" * 1000}) as srv, read_only(store.root):
+        monkeypatch.setenv("UMT_DESKTOP_MIRROR", srv.url)
+        with pytest.raises(DownloadError, match="cannot write"):
+            store.download(B16)
+    assert os.listdir(store.root) == []
+
+
+def test_a_wrong_file_an_earlier_version_installed_under_a_zoo_name_fails_verify(tiny_checkpoint):
+    store = ModelStore()
+    store.import_file(tiny_checkpoint, "impostor")
+    doc = json.loads((store.root / "index.json").read_text())
+    record = doc["models"].pop("impostor")
+    (store.root / record["file"]).rename(store.root / f"{B16}.pth")
+    doc["models"][B16] = {**record, "name": B16, "file": f"{B16}.pth", "origin": "zoo"}
+    (store.root / "index.json").write_text(json.dumps(doc))
+    proc = umt("models", "verify", B16)
+    assert proc.returncode == 1 and "UMT-128x2/16" in proc.stdout and "FAILED" in proc.stdout
+    listing = {r["name"]: r for r in json.loads(umt("models", "list", "--json").stdout)}
+    assert "UMT-128x2/16" in listing[B16]["mismatch"]

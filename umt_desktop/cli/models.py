@@ -40,6 +40,7 @@ def _store():
 
 
 def run_list(args) -> int:
+    from ..core.model.zoo import record_mismatch as zoo_mismatch
     from ..core.model.zoo import zoo
 
     store = _store()
@@ -48,12 +49,13 @@ def run_list(args) -> int:
     for entry in zoo().values():
         local = installed.get(entry.name)
         partial = store.partial(entry.name) if local is None else None
+        wrong = zoo_mismatch(entry, local) if local is not None else None
         rows.append({
             "name": entry.name, "arch": entry.arch, "labels": f"Kinetics-{entry.num_classes}",
             "format": entry.format, "published_top1": entry.published_top1,
             "installed": local is not None, "size": local.size if local else None,
             "origin": local.origin if local else "zoo", "sha256": local.sha256 if local else entry.sha256,
-            "partial_bytes": partial[0] if partial else None,
+            "partial_bytes": partial[0] if partial else None, "mismatch": wrong,
         })
     for name, local in installed.items():
         if name not in zoo():
@@ -61,6 +63,7 @@ def run_list(args) -> int:
                 "name": name, "arch": local.arch, "labels": f"{local.num_classes} classes",
                 "format": local.format, "published_top1": None, "installed": True,
                 "size": local.size, "origin": "import", "sha256": local.sha256, "partial_bytes": None,
+                "mismatch": None,
             })
     if args.json:
         print_json(rows)
@@ -69,7 +72,9 @@ def run_list(args) -> int:
     print(f"{'NAME':<{width}}  {'ARCH':<8}  {'LABELS':<13}  {'FORMAT':<9}  {'TOP-1':>5}  STATUS")
     for r in rows:
         top1 = f"{r['published_top1']:.2f}" if r["published_top1"] is not None else "-"
-        if r["installed"]:
+        if r["installed"] and r["mismatch"]:
+            status = f"WRONG FILE: {r['mismatch'].split(', but')[0]} (remove it)"
+        elif r["installed"]:
             status = f"installed ({r['size'] / 1e6:.0f} MB)"
         elif r["partial_bytes"] is not None:
             status = f"partial ({r['partial_bytes'] / 1e6:.1f} MB; download resumes it)"

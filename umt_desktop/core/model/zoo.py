@@ -103,6 +103,24 @@ def architecture_mismatch(entry: ZooEntry, ckpt: Checkpoint) -> str | None:
     return f"holds {', '.join(found)}, but {entry.name} is {', '.join(wanted)}"
 
 
+def record_mismatch(entry: ZooEntry, model: InstalledModel) -> str | None:
+    """How an installed model's record differs from the zoo record of its name (files that an
+    earlier version let in under a zoo name), in one phrase; None when it fits."""
+    found, wanted = [], []
+    if model.arch != entry.arch:
+        found.append(model.arch)
+        wanted.append(entry.arch)
+    if model.num_classes != entry.num_classes:
+        found.append(f"{model.num_classes} classes")
+        wanted.append(f"{entry.num_classes} classes")
+    if model.format != entry.format:
+        found.append(f"{FORMAT_NAMES.get(model.format, model.format)} format")
+        wanted.append(f"{FORMAT_NAMES.get(entry.format, entry.format)} format")
+    if not found:
+        return None
+    return f"holds {', '.join(found)}, but {entry.name} is {', '.join(wanted)}"
+
+
 @dataclass
 class InstalledModel:
     name: str
@@ -204,6 +222,11 @@ class ModelStore:
 
     def get(self, name: str) -> InstalledModel | None:
         return self.installed().get(name)
+
+    def mismatch(self, name: str) -> str | None:
+        """For an installed model under a zoo name: how it is not that model (None when it is)."""
+        model, entry = self.get(name), self.catalog.get(name)
+        return record_mismatch(entry, model) if model is not None and entry is not None else None
 
     def partial(self, name: str) -> tuple[int, int | None] | None:
         """(bytes received, full size or None) of an unfinished download of a zoo model."""
@@ -337,6 +360,9 @@ class ModelStore:
                 f"{model.file} is not the published file of {name} (sha256 {digest[:12]}... instead of "
                 f"{entry.sha256[:12]}...); remove it and download it again"
             )
+        problem = self.mismatch(name)
+        if problem:
+            raise CheckpointError(f"{model.file} {problem}; remove it and download it again")
         model.verified = time.time()
         doc = self._read()
         if name in doc["models"]:

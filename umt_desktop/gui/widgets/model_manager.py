@@ -279,7 +279,7 @@ class ModelManagerDialog(QDialog):
 
     # -- rows ----------------------------------------------------------------------------
     def rows(self) -> list[dict]:
-        from ...core.model.zoo import ModelStore, zoo
+        from ...core.model.zoo import ModelStore, record_mismatch, zoo
 
         store = ModelStore()
         installed = store.installed()
@@ -294,6 +294,7 @@ class ModelManagerDialog(QDialog):
                 "origin": local.origin if local else "zoo", "zoo": True, "local": local,
                 "partial": store.partial(entry.name) if local is None else None,
                 "published_sha256": entry.sha256, "file": store.root / (local.file if local else entry.filename),
+                "mismatch": record_mismatch(entry, local) if local else None,
             })
         for name, local in installed.items():
             if name not in zoo():
@@ -303,7 +304,7 @@ class ModelManagerDialog(QDialog):
                     else f"{local.num_classes} classes",
                     "top1": None, "size": local.size, "estimated": False, "installed": True, "origin": "import",
                     "zoo": False, "local": local, "partial": None, "published_sha256": None,
-                    "file": store.root / local.file,
+                    "file": store.root / local.file, "mismatch": None,
                 })
         self.folder_label.setText(f"Models folder: {store.root}")
         return out
@@ -319,6 +320,8 @@ class ModelManagerDialog(QDialog):
             what, reason = self.failures[name]
             return f"{what}: {short_reason(reason)}"
         if row["installed"]:
+            if row["mismatch"]:
+                return f"Wrong file: {short_reason(row['mismatch'])}"
             if self.checked.get(name) is False:
                 return "Damaged: sha256 differs"
             if name == self.active:
@@ -441,7 +444,7 @@ class ModelManagerDialog(QDialog):
         self.remove_button.setEnabled(removable and row["name"] != self.verifying)
         self.remove_button.setText("Discard partial" if row and not row["installed"] and row["partial"] else "Remove")
         self.verify_button.setEnabled(bool(row) and row["installed"] and self.verify_job is None)
-        self.use_button.setEnabled(bool(row) and row["installed"])
+        self.use_button.setEnabled(bool(row) and row["installed"] and not row["mismatch"])
 
     def _update_detail(self) -> None:
         from ...core.model.zoo import FORMAT_NAMES
@@ -467,6 +470,9 @@ class ModelManagerDialog(QDialog):
         if row["zoo"] and local is None:
             _cell, tip = self.sha_text(row)
             lines.append(esc(tip[0].upper() + tip[1:]) + ".")
+        if row["mismatch"]:
+            lines.append(f"This file is not {esc(row['name'])}: it {esc(row['mismatch'])}. Remove it, then "
+                         "download the model or import its real file; import this one under another name.")
         if row["name"] in self.failures:
             what, reason = self.failures[row["name"]]
             lines.append(f"{what}: {esc(reason)}")
@@ -683,7 +689,7 @@ class ModelManagerDialog(QDialog):
 
     def use_selected(self) -> None:
         row = self._selected_row()
-        if row and row["installed"]:
+        if row and row["installed"] and not row["mismatch"]:
             self.activated.emit(row["name"])
 
     def _ask(self, question: str) -> bool:
