@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 
@@ -16,6 +17,7 @@ from tests.helpers.mini_kinetics import TINY, expected_metrics, make_folders, na
 
 from umt_desktop.core.evaluation.history import History
 from umt_desktop.core.evaluation.run import EvalRun, EvalSettings
+from umt_desktop.core.paths import database_path
 from umt_desktop.gui.evaluate import EvalPanel
 from umt_desktop.gui.evaluate.results import best_and_worst
 from umt_desktop.gui.notifications import Notifier
@@ -265,6 +267,33 @@ def test_a_run_that_a_live_process_works_on_cannot_be_resumed(qtbot, notifier):
         assert not panel.resume_button.isEnabled() and panel.export_button.isEnabled()
         panel.shutdown()
         history.release_run(run_id)
+
+
+def test_the_tab_never_waits_on_the_history(qtbot, notifier):
+    """Another process holds the history's write lock: the tab opens and stays usable; its
+    reads wait on a worker thread and show the runs once the lock is released."""
+    with History() as history:
+        history.create_run(
+            root="/data/k400", ann=None, layout="folders", views="1x1", settings={"root": "/data/k400"},
+            summary={}, checkpoints=[{"name": "a", "path": "/m/a.pth", "num_classes": 400}],
+            videos=[("c/0.mp4", "c/0.mp4", "abseiling", None)],
+        )
+        history.set_status(history.runs()[0].id, "interrupted")
+    blocker = sqlite3.connect(database_path(), isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        panel = EvalPanel(notifier=notifier)
+        qtbot.addWidget(panel)
+        panel.show()
+        assert panel.history_table.rowCount() == 0  # not read yet, and the tab is here
+        qtbot.mouseClick(panel.refresh_button, Qt.LeftButton)
+        type_text(qtbot, panel.root_edit, "/data/k400")
+        assert panel.root_edit.text() == "/data/k400"
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    qtbot.waitUntil(lambda: history_shows(panel, "interrupted"), timeout=60_000)
+    panel.shutdown()
 
 
 def test_two_checkpoints_compared_with_a_chart_each(qtbot, tmp_path, notifier):

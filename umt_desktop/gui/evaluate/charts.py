@@ -27,7 +27,7 @@ def _colours(widget: QWidget) -> tuple[QColor, QColor, QColor]:
     text = pal.color(QPalette.ColorRole.WindowText)
     bar = pal.color(QPalette.ColorRole.Highlight)
     track = QColor(text)
-    track.setAlpha(28)
+    track.setAlpha(40)  # an empty track stays visible in both themes (0 % classes)
     return text, bar, track
 
 
