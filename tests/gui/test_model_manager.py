@@ -160,7 +160,7 @@ def test_download_with_progress(qtbot, dialog, mirror, genuine):
 
 
 def test_cancel_keeps_a_resumable_partial_and_resume_continues_it(qtbot, dialog, mirror, genuine):
-    mirror.delay = 0.15
+    mirror.delay = 0.3  # about 17 s for the whole file: time to cancel it midway
     _select(qtbot, dialog, ZOO_NAME)
     _click(qtbot, dialog.download_button)
     # Downloading, with speed and time left once a few blocks have arrived.
@@ -189,7 +189,7 @@ def test_cancel_keeps_a_resumable_partial_and_resume_continues_it(qtbot, dialog,
 
 
 def test_a_partial_download_can_be_discarded(qtbot, dialog, mirror):
-    mirror.delay = 0.15
+    mirror.delay = 0.3  # about 17 s for the whole file: time to cancel it midway
     _select(qtbot, dialog, ZOO_NAME)
     _click(qtbot, dialog.download_button)
     qtbot.waitUntil(lambda: dialog.progress.maximum() == 1000 and dialog.progress.value() > 0, timeout=60000)

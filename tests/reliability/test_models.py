@@ -226,7 +226,8 @@ def test_import_does_not_silently_replace_an_installed_model(tiny_checkpoint, tm
 def test_a_stalled_server_keeps_what_it_sent_and_the_download_resumes(tmp_path):
     blob = os.urandom(600_000)
     with FileServer({"/m.pth": blob}, stall_after=100_000, stalls=4) as srv:
-        digest = download(f"{srv.url}/m.pth", tmp_path / "m.pth", timeout=0.5, backoff=0.05)
+        # A silence of 2 s counts as a stall (long enough that a busy machine is not taken for one).
+        digest = download(f"{srv.url}/m.pth", tmp_path / "m.pth", timeout=2, backoff=0.05)
     assert digest == sha(blob) and (tmp_path / "m.pth").read_bytes() == blob
     assert [r for _, r in srv.requests] == [None, "bytes=100000-", "bytes=200000-", "bytes=300000-",
                                             "bytes=400000-"]
@@ -239,7 +240,7 @@ def test_a_stall_that_outlasts_the_retries_keeps_the_bytes_for_the_next_run(tmp_
         # First run: 100 kB arrive, then the server goes silent for good.
         srv.stall_after, srv.stalls = 100_000, 1
         with pytest.raises(DownloadError, match="received are kept"):
-            download(f"{srv.url}/m.pth", tmp_path / "m.pth", timeout=0.3, retries=0)
+            download(f"{srv.url}/m.pth", tmp_path / "m.pth", timeout=2, retries=0)
     assert partial_state(tmp_path / "m.pth") == (100_000, len(blob))
     with FileServer({"/m.pth": blob}) as srv:
         download(f"{srv.url}/m.pth", tmp_path / "m.pth")
