@@ -88,45 +88,6 @@ def test_results_file_appends_whole_rows_and_resumes_after_a_cut(tmp_path, suffi
         assert [r[0] for r in rows[1:]] == ["a.mp4", failed["video"], "c.mp4"]
 
 
-def test_results_file_refuses_what_it_did_not_write(tmp_path):
-    foreign = tmp_path / "notes.jsonl"
-    foreign.write_text('{"video": "a.mp4"}\nnot json\n')
-    with pytest.raises(UMTError, match="line 2 of .* is not a classification result"):
-        ResultsFile(foreign)
-    table = tmp_path / "out.csv"
-    with ResultsFile(table, topk=5):
-        pass
-    with pytest.raises(UMTError, match=r"other columns .*--topk 5"):
-        ResultsFile(table, topk=3)
-    with pytest.raises(UMTError, match="written as .jsonl or .csv"):
-        ResultsFile(tmp_path / "out.txt")
-
-
-def test_two_runs_never_write_one_file(tmp_path):
-    path = tmp_path / "out.jsonl"
-    with ResultsFile(path):
-        with pytest.raises(UMTError, match="being written by another"):
-            ResultsFile(path)
-    ResultsFile(path).close()  # free again
-
-
-@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
-def test_a_full_disk_is_one_clear_error_and_loses_nothing(tmp_path):
-    path = tmp_path / "out.jsonl"
-    path.symlink_to("/dev/full")
-    out = ResultsFile(path)
-    with pytest.raises(UMTError, match="cannot write to .*out.jsonl: No space left on device"):
-        out.append(ROW)
-    out.close()
-    # Exporting writes a temporary file first: a full disk there leaves the old file as it was.
-    target = tmp_path / "table.csv"
-    target.write_text("keep me\n")
-    (tmp_path / ".table.csv.part").symlink_to("/dev/full")
-    with pytest.raises(UMTError, match="cannot write .*table.csv: No space left on device"):
-        export_results(target, [ROW], topk=1)
-    assert target.read_text() == "keep me\n"
-
-
 def test_export_writes_a_new_file_whole(tmp_path):
     rows = [ROW, {"video": "b.mp4", "error": "broken"}]
     export_results(tmp_path / "all.jsonl", rows)

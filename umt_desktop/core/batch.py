@@ -160,18 +160,6 @@ class BatchItem:
             return {"video": self.video, "error": self.error}
         return self.result.to_json()
 
-    @classmethod
-    def from_json(cls, row: dict) -> BatchItem:
-        """An item read back from a results file (no duration)."""
-        from .classifier import Classification, TopK
-
-        if "error" in row or "top" not in row:
-            return cls(video=row["video"], error=str(row.get("error") or "failed"))
-        top = [TopK(t.get("index"), t.get("label", ""), float(t.get("score", 0.0))) for t in row["top"]]
-        result = Classification(video=row["video"], views=row.get("views", ""), probs=np.zeros(0, np.float32),
-                                top=top, seconds=float(row.get("seconds") or 0.0))
-        return cls(video=row["video"], result=result)
-
 
 def csv_header(topk: int) -> list[str]:
     """`video, views, seconds, top1_label, top1_score, ..., topK_label, topK_score, error`."""
