@@ -70,3 +70,15 @@ def test_a_full_disk_stops_with_one_clear_line(tmp_path, tiny_checkpoint, refere
                "--checkpoint", tiny_checkpoint, "--device", "cpu", timeout=SLOW)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert "cannot write to" in proc.stderr.splitlines()[-1] and "No space left on device" in proc.stderr
+
+
+def test_a_bad_checkpoint_for_a_folder_is_one_line(tmp_path, reference_videos):
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    for i, (video, _) in enumerate(reference_videos):
+        (folder / f"v{i}.mp4").write_bytes(video.read_bytes())
+    bad = tmp_path / "bad.pth"
+    bad.write_bytes(b"junk")
+    proc = umt("classify", folder, "--checkpoint", bad, "--output", tmp_path / "out.jsonl")
+    assert proc.returncode == 1 and "not a PyTorch checkpoint" in assert_one_line_error(proc)
+    assert (tmp_path / "out.jsonl").read_text() == ""  # nothing written, nothing lost

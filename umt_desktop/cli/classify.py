@@ -74,14 +74,15 @@ def run(args) -> int:
         earlier_failed = sum(1 for v in found.videos if out is not None and v in out
                              and "error" in out.done[_key(v)])
         batch = len(found.videos) > 1 or found.folders or args.list or out is not None
-        if batch:
-            _say_plan(found, len(todo), out)
         if not todo:
+            _say_plan(found, 0, out)
             print(f"nothing left to do: {_n(len(out.rows), 'result')} in {out.path}", file=sys.stderr)
             return 1 if earlier_failed else 0
         clf = load_classifier(args.checkpoint or args.model, device=args.device, precision=args.precision,
                               labels=args.labels, reader=args.reader)
         clf.batch_size = args.batch_size or default_batch_size(clf.device)
+        if batch:  # after the model loaded: a bad checkpoint stays a one-line error
+            _say_plan(found, len(todo), out)
         runner = BatchRun(clf, todo, views=args.views, topk=args.topk, workers=args.workers,
                           batch_size=args.batch_size, reader=args.reader, output=out)
         bar = _Progress(len(todo)) if batch and len(todo) > 1 else None
