@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from .playlist_view import PlaylistView
 from .widgets.filmstrip import Filmstrip
+from .widgets.legend import ClassLegend
 from .widgets.score_chart import ScoreChart
 from .widgets.timeline import Timeline
 from .widgets.topk_panel import TopKPanel
@@ -68,6 +69,8 @@ class ClassifyPage(QWidget):
         lv.addWidget(self.video, 1)
         lv.addLayout(transport)
         lv.addWidget(self.timeline)
+        self.timeline_legend = ClassLegend(self.timeline)  # shown and hidden with the timeline
+        lv.addWidget(self.timeline_legend)
         lv.addWidget(_section_label("Frames of the current window"))
         lv.addWidget(self.filmstrip)
 

@@ -14,11 +14,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QEvent, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QApplication,
-    QDialog,
     QFrame,
     QMainWindow,
     QScrollArea,
@@ -37,6 +36,7 @@ from .menus import set_status
 from .model_control import DEFAULT_ZOO_MODEL, ModelControl  # noqa: F401  (DEFAULT_ZOO_MODEL: public name)
 from .playback import Playback
 from .notifications import NotificationBanner, Notifier
+from .palette import class_colours
 from .theme import WINDOW_STYLE, apply_theme
 from .widgets import format_time, glyph_icon
 from .widgets.timeline import TimelineEntry
@@ -190,6 +190,10 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _model_loaded(self, classifier) -> None:
+        names = list(classifier.labels.names)
+        if names != getattr(self, "_colour_labels", None):
+            class_colours().reset()  # class indices now name other classes
+            self._colour_labels = names
         self._set_no_model(False)
         set_status(self.status_device, classifier.runtime.label)
         self.chart.set_labels(classifier.labels.names)
@@ -352,11 +356,11 @@ class MainWindow(QMainWindow):
         self.video.set_prediction(top.label, top.score, top.index, result.confident, result.t, source="live")
         self.page.live_header.setText(f"window {format_time(result.start)}–{format_time(result.t)} · "
                                       f"frames {result.frames[0]}–{result.frames[-1]}")
-        self.chart.add_window(result.smoothed_probs)
+        self.chart.add_window(result.smoothed_probs, result.t)
         self.timeline.add_entry(TimelineEntry((result.start + result.t) / 2, top.index, top.label, top.score,
                                               result.confident, end=result.t))
         thumbs = thumbs or {}
-        self.filmstrip.set_frames([(i, thumbs.get(i)) for i in result.frames])
+        self.filmstrip.set_frames([(i, thumbs.get(i)) for i in result.frames], top.index, result.confident)
         self.predictions_shown += 1
         self.predictionShown.emit(result)
         self.playback.on_window()
@@ -402,9 +406,10 @@ class MainWindow(QMainWindow):
             return  # another file or another model since this job started
         self.whole_panel.set_rows([ScoreRow(t.index, t.label, t.score) for t in result.top])
         t = result.timings
+        nb = "\u00a0"  # a number stays with its unit when the line wraps
         self.whole_header.setText(
-            f"{result.seconds:.2f} s with {clf.name} (decode {t.get('decode', 0):.2f} s, "
-            f"model {t.get('model', 0):.2f} s)")
+            f"{result.seconds:.2f}{nb}s with {clf.name} (decode{nb}{t.get('decode', 0):.2f}{nb}s, "
+            f"model{nb}{t.get('model', 0):.2f}{nb}s)")
         self.whole_header.setToolTip(f"12 views; {clf.runtime.label}")
         self.wholeVideoShown.emit(result)
 
@@ -448,12 +453,17 @@ class MainWindow(QMainWindow):
         return path
 
     # --------------------------------------------------------------- settings
-    def show_window_settings(self) -> None:
-        from .dialogs.window_settings import WindowSettingsDialog
+    def show_preferences(self):
+        """File -> Preferences: applied to the running view when OK is pressed."""
+        from .dialogs.preferences import PreferencesDialog
 
-        dialog = WindowSettingsDialog(self.settings, self)
-        if dialog.exec() == QDialog.Accepted:
-            self.apply_window_settings(dialog.values())
+        dialog = PreferencesDialog(self.settings, self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.apply_window_settings(dialog.values()))
+        dialog.open()  # window-modal without blocking the event loop: the video keeps playing
+        return dialog
+
+    show_window_settings = show_preferences
 
     def apply_window_settings(self, values: dict) -> None:
         """New span/stride/smoothing/threshold/top-k; a running file restarts where it is."""
@@ -477,12 +487,27 @@ class MainWindow(QMainWindow):
             self.set_playing(self.live.running() and not self.live.paused())
         super().changeEvent(event)
 
-    def show_about(self) -> None:
-        from .. import __version__
+    def show_about(self):
+        from .dialogs.about import AboutDialog
 
-        self.notifier.info(
-            f"UMT Desktop {__version__} — video action recognition with Unmasked Teacher (Li et al., ICCV 2023)",
-            timeout=10)
+        dialog = AboutDialog(self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def show_shortcuts(self):
+        from .dialogs.help import ShortcutsDialog
+
+        dialog = ShortcutsDialog(self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def show_documentation(self) -> None:
+        from .dialogs.help import open_documentation
+
+        if open_documentation() is None:
+            self.notifier.info("The guide to this window is docs/gui.md in the UMT Desktop source distribution")
 
     def _update_actions(self) -> None:
         a, s = getattr(self, "commands", None), self.session

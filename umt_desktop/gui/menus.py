@@ -1,7 +1,7 @@
 """Actions, menus, tool bar and status bar of the main window: the one place they are declared.
 
-`build(window)` creates every QAction (text, shortcut, icon), connects it to the
-window's slot, and lays out the menu bar, tool bar and status bar. A new menu
+`build(window)` creates every QAction (text, icon; the keys from the one table in
+`shortcuts.py`), connects it to the window's slot, and lays out the menu bar, tool bar and status bar. A new menu
 entry or dialog is one line in `_menus` plus the slot it calls. Each action is
 also added to the window itself, so its shortcut works while the menu bar is
 hidden (full screen).
@@ -10,11 +10,12 @@ hidden (full screen).
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QComboBox, QLabel, QProgressBar, QSizePolicy, QStyle, QToolBar, QToolButton, QWidget
 
 from . import file_dialogs
 from .playback import SPEEDS
+from .shortcuts import SHORTCUTS, apply_shortcuts
 from .widgets.device_selector import DeviceSelector
 
 
@@ -24,29 +25,28 @@ class Actions:
     def __init__(self, window) -> None:
         style = window.style()
 
-        def make(text, slot, shortcut=None, icon=None, shortcuts=None) -> QAction:
+        def make(text, slot, icon=None) -> QAction:
             a = QAction(text, window)
             if icon is not None:
                 a.setIcon(style.standardIcon(icon))
-            if shortcuts:
-                a.setShortcuts([QKeySequence(s) for s in shortcuts])
-            elif shortcut is not None:
-                a.setShortcut(QKeySequence(shortcut))
             a.triggered.connect(slot)
             return a
 
         w = window
-        self.open = make("&Open video…", lambda: file_dialogs.choose_files(w), QKeySequence.Open, QStyle.SP_DialogOpenButton)
-        self.url = make("Open stream &URL…", lambda: file_dialogs.choose_url(w), "Ctrl+U")
-        self.export = make("&Export results…", lambda: file_dialogs.choose_export(w), "Ctrl+E", QStyle.SP_DialogSaveButton)
-        self.snapshot = make("Save &snapshot…", lambda: file_dialogs.choose_snapshot(w), "Ctrl+Shift+S")
-        self.quit = make("&Quit", w.close, QKeySequence.Quit)
-        self.play = make("&Pause", w.toggle_play, Qt.Key_Space, QStyle.SP_MediaPause)
-        self.step = make("&Step one window", w.step, Qt.Key_Period, QStyle.SP_MediaSeekForward)
-        self.step_back = make("Step one window &back", w.playback.step_back, Qt.Key_Comma,
-                              QStyle.SP_MediaSeekBackward)
-        self.forward = make("&Forward one stride", lambda: w.playback.seek_by(+1), Qt.Key_Right)
-        self.back = make("Back one stri&de", lambda: w.playback.seek_by(-1), Qt.Key_Left)
+        # Keys come from the one table in shortcuts.py (also shown by Help -> Keyboard shortcuts).
+        self.open = make("&Open video…", lambda: file_dialogs.choose_files(w), QStyle.SP_DialogOpenButton)
+        self.url = make("Open stream &URL…", lambda: file_dialogs.choose_url(w))
+        self.export = make("&Export results…", lambda: file_dialogs.choose_export(w), QStyle.SP_DialogSaveButton)
+        self.snapshot = make("Save &snapshot…", lambda: file_dialogs.choose_snapshot(w))
+        self.preferences = make("&Preferences…", w.show_preferences)
+        self.preferences.setMenuRole(QAction.PreferencesRole)
+        self.window_settings = self.preferences  # the name it had before it was a full dialog
+        self.quit = make("&Quit", w.close)
+        self.play = make("&Pause", w.toggle_play, QStyle.SP_MediaPause)
+        self.step = make("&Step one window", w.step, QStyle.SP_MediaSeekForward)
+        self.step_back = make("Step one window &back", w.playback.step_back, QStyle.SP_MediaSeekBackward)
+        self.forward = make("&Forward one stride", lambda: w.playback.seek_by(+1))
+        self.back = make("Back one stri&de", lambda: w.playback.seek_by(-1))
         self.speeds: dict[float, QAction] = {}
         speeds = QActionGroup(window)
         for speed in SPEEDS:
@@ -55,20 +55,19 @@ class Actions:
             a.triggered.connect(lambda _=False, speed=speed: w.playback.set_speed(speed))
             speeds.addAction(a)
             self.speeds[speed] = a
-        self.stop = make("S&top", w.stop_source, "Ctrl+.", QStyle.SP_MediaStop)
-        self.next = make("&Next in playlist", w.play_next, Qt.Key_PageDown, QStyle.SP_MediaSkipForward)
-        self.previous = make("P&revious in playlist", w.play_previous, Qt.Key_PageUp, QStyle.SP_MediaSkipBackward)
-        self.reclassify = make("Classify whole video (&4×3)", w.classify_whole_video, "Ctrl+R")
-        self.window_settings = make("Sliding &window settings…", w.show_window_settings, "Ctrl+,")
-        self.models = make("&Models…", w.models.show_manager, "Ctrl+M", QStyle.SP_DriveHDIcon)
+        self.stop = make("S&top", w.stop_source, QStyle.SP_MediaStop)
+        self.next = make("&Next in playlist", w.play_next, QStyle.SP_MediaSkipForward)
+        self.previous = make("P&revious in playlist", w.play_previous, QStyle.SP_MediaSkipBackward)
+        self.reclassify = make("Classify whole video (&4×3)", w.classify_whole_video)
+        self.models = make("&Models…", w.models.show_manager, QStyle.SP_DriveHDIcon)
+        self.documentation = make("&Documentation", w.show_documentation, QStyle.SP_DialogHelpButton)
+        self.shortcuts = make("&Keyboard shortcuts", w.show_shortcuts)
         self.about = make("&About UMT Desktop", w.show_about)
+        self.about.setMenuRole(QAction.AboutRole)
         self.models_folder = make("Open the &models folder", w.models.open_folder)
         self.full_screen = QAction("&Full screen", window, checkable=True)
-        # F11 everywhere (the platform's own key, where it has one, works too); Esc leaves.
-        keys = [QKeySequence(Qt.Key_F11)] + [k for k in QKeySequence.keyBindings(QKeySequence.FullScreen)
-                                             if k != QKeySequence(Qt.Key_F11)]
-        self.full_screen.setShortcuts(keys)
         self.full_screen.toggled.connect(lambda on: w.showFullScreen() if on else w.showNormal())
+        apply_shortcuts({row.action: getattr(self, row.action) for row in SHORTCUTS})
         self.themes: dict[str, QAction] = {}
         group = QActionGroup(window)
         for key, text in (("system", "&System"), ("light", "&Light"), ("dark", "&Dark")):
@@ -78,7 +77,8 @@ class Actions:
             group.addAction(a)
             self.themes[key] = a
         for a in (self.open, self.url, self.play, self.step, self.step_back, self.forward, self.back, self.export,
-                  self.snapshot, self.models, self.next, self.previous, self.stop, self.full_screen):
+                  self.snapshot, self.models, self.next, self.previous, self.stop, self.full_screen,
+                  self.preferences, self.documentation, self.shortcuts):
             window.addAction(a)  # shortcuts work while the menu bar is hidden (full screen)
 
 
@@ -104,6 +104,8 @@ def _menus(w, a: Actions) -> None:
     file_menu.addAction(a.export)
     file_menu.addAction(a.snapshot)
     file_menu.addSeparator()
+    file_menu.addAction(a.preferences)
+    file_menu.addSeparator()
     file_menu.addAction(a.quit)
 
     play_menu = bar.addMenu("&Playback")
@@ -112,7 +114,7 @@ def _menus(w, a: Actions) -> None:
     w.speed_menu = play_menu.addMenu("Spee&d")
     for action in a.speeds.values():
         w.speed_menu.addAction(action)
-    for action in (None, a.previous, a.next, None, a.reclassify, a.window_settings):
+    for action in (None, a.previous, a.next, None, a.reclassify):
         play_menu.addSeparator() if action is None else play_menu.addAction(action)
 
     model_menu = bar.addMenu("&Model")
@@ -127,8 +129,8 @@ def _menus(w, a: Actions) -> None:
     view_menu.addAction(a.full_screen)
 
     help_menu = bar.addMenu("&Help")
-    help_menu.addAction(a.about)
-    help_menu.addAction(a.models_folder)
+    for action in (a.documentation, a.shortcuts, None, a.models_folder, None, a.about):
+        help_menu.addSeparator() if action is None else help_menu.addAction(action)
     w.menus = {"file": file_menu, "playback": play_menu, "model": model_menu, "view": view_menu,
                "theme": theme_menu, "help": help_menu}
 

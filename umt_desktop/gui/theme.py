@@ -16,7 +16,7 @@ WINDOW_STYLE = (
     "QGroupBox { font-weight: 600; border: 1px solid palette(mid); border-radius: 8px;"
     " margin-top: 1.1em; padding: 8px 8px 6px 8px; }"
     "QGroupBox::title { subcontrol-origin: margin; left: 10px; padding: 0 4px; }"
-    "QLabel#muted { color: palette(mid); }"
+    "QLabel#muted { color: palette(placeholder-text); }"  # palette.readable_palette: >= 4.5:1
     "QLabel#section { font-weight: 600; }"
     "QStatusBar QLabel { padding: 0 10px; border-left: 1px solid palette(mid); }"
     "QStatusBar QLabel:first-child { border-left: none; }"
@@ -96,9 +96,14 @@ def follow_system(app: QApplication, current_theme) -> None:
 
 def apply_theme(app: QApplication, theme: str = "system") -> str:
     """Fusion everywhere (same look on every platform) with a light or dark palette; returns the one used."""
+    from .palette import readable_palette
+    from .style import indicator_style_sheet
+
     app.setStyle("Fusion")
     dark = theme == "dark" or (theme == "system" and system_prefers_dark())
-    app.setPalette(dark_palette() if dark else light_palette())
+    palette = readable_palette(dark_palette() if dark else light_palette())  # every text role at >= 4.5:1
+    app.setPalette(palette)
+    app.setStyleSheet(indicator_style_sheet(palette))  # check boxes that show on the dark palette too
     app.setProperty("umt_theme", "dark" if dark else "light")
     # A widget under a style sheet keeps the palette it was polished with; setting the sheet
     # again polishes it (and every child) with the new palette, so a switch repaints everything.

@@ -5,13 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtGui import QColor, QImage
 
-_GOLDEN = 0.618033988749895
-
-
-def class_colour(index: int, saturation: float = 0.62, value: float = 0.9) -> QColor:
-    """A stable, well-spread colour per class index (same class, same colour, in every widget)."""
-    hue = (0.13 + index * _GOLDEN) % 1.0
-    return QColor.fromHsvF(hue, saturation, value)
+from ..palette import class_colour  # noqa: F401  (the one colour per class, for every widget)
 
 
 def rgb_to_qimage(frame: np.ndarray) -> QImage:

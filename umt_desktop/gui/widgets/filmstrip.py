@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPalette
+from PySide6.QtGui import QFont, QImage, QPainter, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from ..palette import NOT_CONFIDENT, class_colour, class_colours, muted_text
 from . import rgb_to_qimage
 
 
@@ -18,6 +19,9 @@ class Filmstrip(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.frames: list[tuple[int | None, QImage | None]] = []
+        self.class_index: int | None = None  # the window's top-1 class: its colour underlines the frames
+        self.confident = True
+        class_colours().watch(self)  # repainted when colours are dealt again
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
         self.setFixedHeight(int(self.fontMetrics().height() * 5.2))
         self.setToolTip("The 8 frames of the current window, spaced over the span")
@@ -25,7 +29,10 @@ class Filmstrip(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(640, self.height())
 
-    def set_frames(self, frames: list[tuple[int | None, np.ndarray | QImage | None]]) -> None:
+    def set_frames(self, frames: list[tuple[int | None, np.ndarray | QImage | None]], class_index: int | None = None,
+                   confident: bool = True) -> None:
+        self.class_index = class_index
+        self.confident = confident
         out = []
         for index, image in list(frames)[: self.SLOTS]:
             if isinstance(image, np.ndarray):
@@ -36,6 +43,7 @@ class Filmstrip(QWidget):
 
     def clear(self) -> None:
         self.frames = []
+        self.class_index = None
         self.update()
 
     def paintEvent(self, event) -> None:
@@ -50,8 +58,7 @@ class Filmstrip(QWidget):
         small = QFont(self.font())
         small.setPointSizeF(self.font().pointSizeF() * 0.85)
         p.setFont(small)
-        muted = QColor(pal.color(QPalette.WindowText))
-        muted.setAlphaF(0.7)
+        muted = muted_text(pal)
         for slot in range(self.SLOTS):
             x = slot * (w + gap)
             cell = QRectF(x, 0, w, h)
@@ -65,6 +72,10 @@ class Filmstrip(QWidget):
                 s = min(w / image.width(), h / image.height())
                 iw, ih = image.width() * s, image.height() * s
                 p.drawImage(QRectF(x + (w - iw) / 2, (h - ih) / 2, iw, ih), image)
+                if self.class_index is not None:  # the class these frames were recognised as
+                    p.setPen(Qt.NoPen)
+                    p.setBrush(class_colour(self.class_index) if self.confident else NOT_CONFIDENT)
+                    p.drawRoundedRect(QRectF(x, h - 4, w, 4), 2, 2)
             p.setPen(muted)
             caption = f"#{index}" if index is not None else f"frame {slot + 1}"
             p.drawText(QRectF(x, h + 2, w, fh), Qt.AlignCenter, caption)

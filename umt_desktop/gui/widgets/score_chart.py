@@ -6,18 +6,20 @@ from collections import deque
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPalette, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-# Distinct line colours by rank (class colours of neighbouring classes can look alike).
-LINE_COLOURS = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7"]
+from ..palette import class_colour, class_colours, muted_text
+from . import format_time
 
 
 class ScoreChart(QWidget):
     """Keeps the probabilities of the last `history` windows and plots the top `lines` classes.
 
     The plotted classes are those with the highest mean score over the visible
-    history, so a line does not flicker in and out with every window.
+    history, so a line does not flicker in and out with every window. Lines have
+    their class's colour (the same as in the bars and on the timeline); the x axis
+    is the time of each window's end on the source clock.
     """
 
     def __init__(self, history: int = 60, lines: int = 4, parent: QWidget | None = None) -> None:
@@ -25,10 +27,12 @@ class ScoreChart(QWidget):
         self.history = history
         self.lines = lines
         self.windows: deque[np.ndarray] = deque(maxlen=history)
+        self.times: deque[float | None] = deque(maxlen=history)
         self.labels: list[str] | tuple[str, ...] = ()
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
         self.setMinimumHeight(int(self.fontMetrics().height() * 7))
         self.setToolTip("Scores of the leading classes over the recent windows")
+        class_colours().watch(self)  # repainted when colours are dealt again
 
     def sizeHint(self) -> QSize:
         return QSize(300, self.fontMetrics().height() * 10)
@@ -37,15 +41,24 @@ class ScoreChart(QWidget):
         self.labels = labels
         self.clear()
 
-    def add_window(self, probs: np.ndarray) -> None:
+    def add_window(self, probs: np.ndarray, t: float | None = None) -> None:
+        """One more window's scores; `t` is the time its span ends, in seconds of the source."""
         probs = np.asarray(probs, dtype=np.float32)
         if self.windows and self.windows[-1].shape != probs.shape:
             self.windows.clear()  # the model changed
+            self.times.clear()
+        if self.times and t is not None and self.times[-1] is not None and t < self.times[-1]:
+            self.windows.clear()  # a seek back: the old curve would run backwards in time
+            self.times.clear()
         self.windows.append(probs)
+        self.times.append(None if t is None else float(t))
+        class_colours().show("chart", self.leading())
         self.update()
 
     def clear(self) -> None:
         self.windows.clear()
+        self.times.clear()
+        class_colours().release("chart")
         self.update()
 
     def leading(self) -> list[int]:
@@ -54,23 +67,62 @@ class ScoreChart(QWidget):
         mean = np.mean(np.stack(self.windows), axis=0)
         return [int(i) for i in np.argsort(-mean, kind="stable")[: self.lines]]
 
+    def _small_font(self) -> QFont:
+        small = QFont(self.font())
+        small.setPointSizeF(self.font().pointSizeF() * 0.85)
+        return small
+
+    def geometry_now(self) -> dict:
+        """Where everything goes at the current size: the plot, the time ticks and the legend swatches.
+
+        Painting uses it, and so can a test that checks what is drawn where.
+        """
+        sfm = QFontMetrics(self._small_font())
+        leading = self.leading()
+        legend_h = (sfm.height() + 2) * max(1, (len(leading) + 1) // 2)
+        axis_w = sfm.horizontalAdvance("100%") + 6
+        top = sfm.height() / 2 + 2  # room for the 100% label
+        time_h = sfm.height() + 4  # the time axis under the plot
+        plot = QRectF(axis_w, top, self.width() - axis_w - 6, self.height() - legend_h - 10 - top - time_h)
+        n_data = len(self.windows)
+        # The x axis grows with the history until it is full, so early windows are not squeezed.
+        n = min(self.history, max(n_data, 16))
+        step = plot.width() / max(1, n - 1)
+        x0 = plot.right() - (n_data - 1) * step
+        # Time ticks from the newest window back (so "now" is always labelled), about 70 px apart.
+        ticks: list[tuple[float, QRectF, str]] = []
+        times = list(self.times)
+        every = max(1, int(np.ceil(70 / max(step, 1e-6))))
+        placed_left = None
+        for i in range(n_data - 1, -1, -every):
+            x = x0 + i * step
+            label = format_time(times[i]) if times[i] is not None else f"{i - n_data + 1}"
+            w = sfm.horizontalAdvance(label) + 4
+            left = min(max(x - w / 2, 0.0), self.width() - w)
+            if placed_left is not None and left + w > placed_left:
+                continue
+            ticks.append((x, QRectF(left, plot.bottom() + 4, w, sfm.height()), label))
+            placed_left = left
+        col_w = (self.width() - axis_w) / 2
+        legend = []
+        for k, cls in enumerate(leading):
+            x = axis_w + (k % 2) * col_w
+            y = plot.bottom() + time_h + 8 + (k // 2) * (sfm.height() + 2)
+            legend.append((cls, QRectF(x, y + sfm.height() / 2 - 4, 12, 8),
+                           QRectF(x + 16, y, col_w - 20, sfm.height())))
+        return {"plot": plot, "axis_w": axis_w, "x0": x0, "step": step, "ticks": ticks, "legend": legend,
+                "col_w": col_w}
+
     def paintEvent(self, event) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.Antialiasing)
         pal = self.palette()
         text = pal.color(QPalette.WindowText)
-        muted = QColor(text)
-        muted.setAlphaF(0.55)
-        fm = self.fontMetrics()
-        small = QFont(self.font())
-        small.setPointSizeF(self.font().pointSizeF() * 0.85)
-        p.setFont(small)
+        muted = muted_text(pal)
+        p.setFont(self._small_font())
         sfm = p.fontMetrics()
-        leading = self.leading()
-        legend_h = (sfm.height() + 2) * max(1, (len(leading) + 1) // 2)
-        axis_w = sfm.horizontalAdvance("100%") + 6
-        top = sfm.height() / 2 + 2  # room for the 100% label
-        plot = QRectF(axis_w, top, self.width() - axis_w - 6, self.height() - legend_h - 10 - top)
+        g = self.geometry_now()
+        plot, axis_w = g["plot"], g["axis_w"]
         grid = QColor(pal.color(QPalette.Mid))
         grid.setAlpha(80)
         for frac in (0.0, 0.25, 0.5, 0.75, 1.0):
@@ -86,11 +138,14 @@ class ScoreChart(QWidget):
             p.drawText(plot, Qt.AlignCenter | Qt.TextWordWrap, "Scores over recent windows")
             return
         data = np.stack(self.windows)
-        # The x axis grows with the history until it is full, so early windows are not squeezed.
-        n = min(self.history, max(len(data), 16))
-        step = plot.width() / max(1, n - 1)
-        x0 = plot.right() - (len(data) - 1) * step
-        colours = {cls: QColor(LINE_COLOURS[k % len(LINE_COLOURS)]) for k, cls in enumerate(leading)}
+        x0, step = g["x0"], g["step"]
+        # The time axis: when each window ended, on the source's clock.
+        p.setPen(muted)
+        for x, rect, label in g["ticks"]:
+            p.drawLine(QPointF(x, plot.bottom()), QPointF(x, plot.bottom() + 3))
+            p.drawText(rect, Qt.AlignCenter, label)
+        leading = [cls for cls, _, _ in g["legend"]]
+        colours = {cls: class_colour(cls) for cls in leading}  # the class's colour, as in the bars
         for cls in reversed(leading):
             path = QPainterPath()
             for i, score in enumerate(data[:, cls]):
@@ -103,15 +158,11 @@ class ScoreChart(QWidget):
                 p.setBrush(colours[cls])
                 p.drawEllipse(QPointF(x0, plot.bottom() - float(data[0, cls]) * plot.height()), 2.5, 2.5)
         # Legend in two columns.
-        col_w = (self.width() - axis_w) / 2
-        for k, cls in enumerate(leading):
-            x = axis_w + (k % 2) * col_w
-            y = plot.bottom() + 8 + (k // 2) * (sfm.height() + 2)
+        for cls, swatch, label_rect in g["legend"]:
             p.setPen(Qt.NoPen)
             p.setBrush(colours[cls])
-            p.drawRoundedRect(QRectF(x, y + sfm.height() / 2 - 4, 12, 8), 2, 2)
+            p.drawRoundedRect(swatch, 2, 2)
             p.setPen(text)
             name = self.labels[cls] if cls < len(self.labels) else f"class {cls}"
-            p.drawText(QRectF(x + 16, y, col_w - 20, sfm.height()), Qt.AlignLeft | Qt.AlignVCenter,
-                       sfm.elidedText(name, Qt.ElideRight, int(col_w - 22)))
-        del fm
+            p.drawText(label_rect, Qt.AlignLeft | Qt.AlignVCenter,
+                       sfm.elidedText(name, Qt.ElideRight, int(label_rect.width() - 2)))

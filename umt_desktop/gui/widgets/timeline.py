@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPolygonF
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QFont, QPainter, QPalette, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from . import class_colour, format_time
+from ..palette import NOT_CONFIDENT, class_colour, class_colours, muted_text, text_on
+from . import format_time
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Timeline(QWidget):
     """Windows' top-1 labels along the video; the playhead follows playback."""
 
     seekRequested = Signal(float)  # seconds
+    classesChanged = Signal()  # the set of classes on the timeline (for its legend)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -36,6 +38,8 @@ class Timeline(QWidget):
         self.setFixedHeight(int(self.fontMetrics().height() * 3.2))
         self.setCursor(Qt.PointingHandCursor)
         self.setToolTip("Top-1 class of each window; click to seek")
+        self._classes: list[int] = []
+        class_colours().watch(self)  # repainted when colours are dealt again
 
     def sizeHint(self) -> QSize:
         return QSize(600, self.height())
@@ -59,13 +63,30 @@ class Timeline(QWidget):
             self.entries.append(entry)
         if entry.t > self.duration:
             self.duration = entry.t
+        self._update_classes()
         self.update()
 
     def clear(self) -> None:
         self.entries = []
         self.position = 0.0
         self.duration = 0.0
+        self._update_classes()
         self.update()
+
+    def classes(self) -> list[tuple[int, str, float]]:
+        """(index, label, seconds) of the confident classes on the timeline, longest first."""
+        total: dict[int, list] = {}
+        for start, end, e in self.segments():
+            if e.confident:
+                total.setdefault(e.index, [e.label, 0.0])[1] += end - start
+        return sorted(((i, lab, sec) for i, (lab, sec) in total.items()), key=lambda x: (-x[2], x[0]))
+
+    def _update_classes(self) -> None:
+        classes = [i for i, _, _ in self.classes()]
+        if classes != self._classes:
+            self._classes = classes
+            class_colours().show("timeline", classes)
+            self.classesChanged.emit()
 
     def segments(self) -> list[tuple[float, float, TimelineEntry]]:
         """(start, end, entry) spans: each window covers half the way to its neighbours."""
@@ -111,15 +132,25 @@ class Timeline(QWidget):
         if event.button() == Qt.LeftButton and self.duration > 0:
             self.seekRequested.emit(self._x_to_time(event.position().x()))
 
-    def mouseMoveEvent(self, event) -> None:
-        if self.duration <= 0:
-            return
-        t = self._x_to_time(event.position().x())
+    def tooltip_at(self, x: float) -> str:
+        """What hovering at `x` says: the time and the class there (short segments carry no label)."""
+        t = self._x_to_time(x)
         e = self.entry_at(t)
         text = format_time(t)
         if e is not None:
             text += f" — {e.label} ({e.score:.0%})" if e.confident else " — no confident action"
-        QToolTip.showText(event.globalPosition().toPoint(), text, self)
+        return text
+
+    def mouseMoveEvent(self, event) -> None:
+        if self.duration <= 0:
+            return
+        QToolTip.showText(event.globalPosition().toPoint(), self.tooltip_at(event.position().x()), self)
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.ToolTip and self.duration > 0:
+            QToolTip.showText(event.globalPos(), self.tooltip_at(event.pos().x()), self)
+            return True
+        return super().event(event)
 
     # -- painting ------------------------------------------------------------
     def paintEvent(self, event) -> None:
@@ -134,9 +165,7 @@ class Timeline(QWidget):
         p.drawRoundedRect(track, 4, 4)
         text_colour = pal.color(QPalette.WindowText)
         if self.duration <= 0:
-            muted = QColor(text_colour)
-            muted.setAlphaF(0.5)
-            p.setPen(muted)
+            p.setPen(muted_text(pal))
             p.drawText(track, Qt.AlignCenter, "Timeline: the top-1 class over the whole file appears here")
             return
         scale = track.width() / self.duration
@@ -146,12 +175,13 @@ class Timeline(QWidget):
         fm = p.fontMetrics()
         for start, end, e in self.segments():
             r = QRectF(track.left() + start * scale, track.top(), max(1.0, (end - start) * scale), track.height())
-            colour = class_colour(e.index) if e.confident else QColor(128, 128, 128, 90)
+            colour = class_colour(e.index) if e.confident else NOT_CONFIDENT
             p.setPen(Qt.NoPen)
             p.setBrush(colour)
             p.drawRect(r)
+            # Narrow segments go unlabelled: the legend and the tooltip name them.
             if e.confident and r.width() > 40:
-                p.setPen(QColor(20, 20, 20))
+                p.setPen(text_on(colour))
                 p.drawText(r.adjusted(4, 0, -4, 0), Qt.AlignVCenter | Qt.AlignLeft,
                            fm.elidedText(e.label, Qt.ElideRight, int(r.width() - 8)))
         # Ticks: about one label per 90 px.
@@ -160,8 +190,7 @@ class Timeline(QWidget):
         step = next((s for s in steps if s * scale >= 90), steps[-1])
         t = 0.0
         y = track.bottom() + 2
-        muted = QColor(text_colour)
-        muted.setAlphaF(0.7)
+        muted = muted_text(pal)
         while t <= self.duration + 1e-6:
             x = track.left() + t * scale
             p.setPen(muted)

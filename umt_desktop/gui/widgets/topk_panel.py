@@ -8,7 +8,7 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from . import class_colour
+from ..palette import class_colour, class_colours, muted_text
 
 
 @dataclass
@@ -22,9 +22,14 @@ class ScoreRow:
 class TopKPanel(QWidget):
     """Rows of `label ... 87.3%` with a bar each; an empty state when there is nothing to show."""
 
-    def __init__(self, rows: int = 5, show_raw: bool = True, parent: QWidget | None = None) -> None:
+    def __init__(self, rows: int = 5, show_raw: bool = True, parent: QWidget | None = None,
+                 colour_group: str | None = None) -> None:
         super().__init__(parent)
         self.k = rows
+        # The name under which the shown classes claim distinct colours (palette.GROUP_ORDER);
+        # by default the live panel (raw bars) and the whole-video panel.
+        self.colour_group = colour_group or ("live" if show_raw else "whole")
+        class_colours().watch(self)  # repainted when colours are dealt again
         self.show_raw = show_raw
         self.rows: list[ScoreRow] = []
         self.dimmed = False  # below the confidence threshold
@@ -35,6 +40,7 @@ class TopKPanel(QWidget):
     def set_rows(self, rows: list[ScoreRow], dimmed: bool = False) -> None:
         self.rows = list(rows)[: self.k]
         self.dimmed = dimmed
+        class_colours().show(self.colour_group, [r.index for r in self.rows])
         self.setToolTip("\n".join(f"{r.label}: {r.score:.1%}" + (f" (raw {r.raw:.1%})" if r.raw is not None else "")
                                   for r in self.rows))
         self.update()
@@ -49,6 +55,7 @@ class TopKPanel(QWidget):
         self.rows = []
         if text is not None:
             self.empty_text = text
+        class_colours().release(self.colour_group)
         self.update()
 
     def _row_height(self) -> int:
@@ -68,9 +75,7 @@ class TopKPanel(QWidget):
         track = pal.color(QPalette.Mid)
         track.setAlpha(70)
         if not self.rows:
-            muted = QColor(text_colour)
-            muted.setAlphaF(0.5)
-            p.setPen(muted)
+            p.setPen(muted_text(pal))
             p.drawText(self.rect(), Qt.AlignCenter, self.empty_text)
             return
         fm = self.fontMetrics()

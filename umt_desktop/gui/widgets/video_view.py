@@ -7,7 +7,8 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from . import class_colour, format_time, rgb_to_qimage
+from ..palette import OVERLAY_BACKING, OVERLAY_TEXT, class_colour, class_colours, text_on
+from . import format_time, rgb_to_qimage
 
 
 class VideoView(QWidget):
@@ -29,7 +30,10 @@ class VideoView(QWidget):
         self.frame_time: float | None = None
         self.prediction: dict | None = None  # {"label", "score", "index", "confident", "t", "source"}
         self.caption = ""  # small text at the top left (source name, live/paused)
+        self.label_rect: QRectF | None = None
+        self.caption_rect: QRectF | None = None
         self.placeholder = ("Drop a video here", "or press Ctrl+O to open one, or pick a camera")
+        class_colours().watch(self)  # repainted when colours are dealt again
 
     # -- data ----------------------------------------------------------------
     def set_frame(self, frame: np.ndarray | QImage, index: int | None = None, t: float | None = None) -> None:
@@ -84,9 +88,9 @@ class VideoView(QWidget):
             return
         target = self._target_rect()
         p.drawImage(target, self.image)
-        self._paint_overlay(p, target, scale=1.0)
+        self._paint_overlay(p, target, scale=1.0, on_screen=True)
         if self.caption:
-            self._pill(p, target.left() + 10, target.top() + 10, self.caption, QColor(0, 0, 0, 150), 10)
+            self._pill(p, target.left() + 10, target.top() + 10, self.caption, OVERLAY_BACKING, 10)
 
     def _target_rect(self) -> QRectF:
         iw, ih = self.image.width(), self.image.height()
@@ -114,7 +118,7 @@ class VideoView(QWidget):
         p.drawText(QRectF(r.left() + 20, mid, r.width() - 40, 60), Qt.AlignHCenter | Qt.AlignTop | Qt.TextWordWrap,
                    subtitle)
 
-    def _paint_overlay(self, p: QPainter, target: QRectF, scale: float) -> None:
+    def _paint_overlay(self, p: QPainter, target: QRectF, scale: float, on_screen: bool = False) -> None:
         pred = self.prediction
         if not pred:
             return
@@ -122,13 +126,14 @@ class VideoView(QWidget):
         f.setPointSizeF(max(8.0, f.pointSizeF() * 1.5 * scale))
         f.setBold(True)
         p.setFont(f)
+        # Opaque class colour with black or white text, whichever reads better: legible on any frame.
         if pred["confident"]:
             text = f"{pred['label']}  {pred['score'] * 100:.0f}%"
-            colour = class_colour(pred["index"], 0.75, 0.55)
-            colour.setAlpha(215)
+            colour = class_colour(pred["index"])
         else:
             text = "no confident action"
-            colour = QColor(60, 60, 66, 200)
+            colour = QColor(60, 60, 66)
+        ink = text_on(colour)
         fm = p.fontMetrics()
         pad = 10 * scale
         w = fm.horizontalAdvance(text) + 2 * pad
@@ -138,19 +143,29 @@ class VideoView(QWidget):
         path = QPainterPath()
         path.addRoundedRect(QRectF(x, y, w, h), h / 2.6, h / 2.6)
         p.fillPath(path, colour)
-        p.setPen(QColor(255, 255, 255))
+        if on_screen:
+            self.label_rect = QRectF(x, y, w, h)  # where the prediction was last drawn on screen
+        p.setPen(ink)
         p.drawText(QRectF(x, y, w, h), Qt.AlignCenter, text)
         # A score bar under the label: how sure the model is, at a glance.
         bar = QRectF(x + h / 3, y + h - 4 * scale, (w - 2 * h / 3) * min(1.0, pred["score"]), 2.5 * scale)
-        p.fillRect(bar, QColor(255, 255, 255, 200))
+        p.fillRect(bar, ink)
         small = QFont(self.font())
         small.setPointSizeF(max(7.0, small.pointSizeF() * 0.9 * scale))
         p.setFont(small)
         note = pred["source"]
         if pred.get("t") is not None:
             note += f" · window at {format_time(pred['t'])}"
-        p.setPen(QColor(255, 255, 255, 210))
-        p.drawText(QRectF(x + 4, y - 20 * scale, 600 * scale, 18 * scale), Qt.AlignLeft | Qt.AlignVCenter, note)
+        # The caption sits on its own dark backing: the frame under it may be anything.
+        sfm = p.fontMetrics()
+        cap = QRectF(x, y - sfm.height() - 8 * scale, sfm.horizontalAdvance(note) + 12 * scale, sfm.height() + 4 * scale)
+        backing = QPainterPath()
+        backing.addRoundedRect(cap, cap.height() / 3, cap.height() / 3)
+        p.fillPath(backing, OVERLAY_BACKING)
+        if on_screen:
+            self.caption_rect = cap
+        p.setPen(OVERLAY_TEXT)
+        p.drawText(cap, Qt.AlignCenter, note)
 
     def _pill(self, p: QPainter, x: float, y: float, text: str, colour: QColor, radius: float) -> None:
         f = QFont(self.font())
@@ -160,5 +175,5 @@ class VideoView(QWidget):
         path = QPainterPath()
         path.addRoundedRect(QRectF(x, y, w, h), radius, radius)
         p.fillPath(path, colour)
-        p.setPen(QColor(255, 255, 255))
+        p.setPen(OVERLAY_TEXT)
         p.drawText(QRectF(x, y, w, h), Qt.AlignCenter, text)

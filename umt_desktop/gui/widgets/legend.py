@@ -1,0 +1,83 @@
+"""The legend of the timeline: a swatch and a name for every class on it, longest first."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt
+from PySide6.QtGui import QFont, QPainter, QPalette
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from ..palette import class_colour, class_colours, muted_text
+from . import format_time
+from .timeline import Timeline
+
+
+class ClassLegend(QWidget):
+    """One line of `■ label` entries for the classes of a `Timeline`; what does not fit is counted."""
+
+    def __init__(self, timeline: Timeline, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.timeline = timeline
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+        self.setFixedHeight(int(self.fontMetrics().height() * 1.5))
+        timeline.classesChanged.connect(self._changed)
+        timeline.installEventFilter(self)  # shown and hidden with the timeline
+        class_colours().watch(self)  # repainted when colours are dealt again
+
+    def sizeHint(self) -> QSize:
+        return QSize(600, self.height())
+
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.timeline and event.type() in (QEvent.Show, QEvent.Hide):
+            self.setVisible(event.type() == QEvent.Show)
+        return False
+
+    def _changed(self) -> None:
+        classes = self.timeline.classes()
+        self.setToolTip("\n".join(f"{label}: {format_time(sec)}" for _, label, sec in classes))
+        self.update()
+
+    def entries(self) -> list[tuple[int, str]]:
+        return [(i, label) for i, label, _ in self.timeline.classes()]
+
+    def layout_entries(self) -> tuple[list[tuple[QRectF, int, str]], int]:
+        """Where each shown entry goes, and how many did not fit."""
+        fm = self.fontMetrics()
+        x, out = 0.0, []
+        entries = self.entries()
+        swatch = fm.height() * 0.8
+        more_w = fm.horizontalAdvance("+ 99 more") + 8
+        for n, (index, label) in enumerate(entries):
+            w = swatch + 6 + fm.horizontalAdvance(label) + 16
+            room = self.width() - (more_w if n < len(entries) - 1 else 0)
+            if x + w > room:
+                return out, len(entries) - n
+            out.append((QRectF(x, 0, w, self.height()), index, label))
+            x += w
+        return out, 0
+
+    def paintEvent(self, event) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.Antialiasing)
+        pal = self.palette()
+        fm = self.fontMetrics()
+        swatch = fm.height() * 0.8
+        placed, hidden = self.layout_entries()
+        text = pal.color(QPalette.WindowText)
+        if not placed and not hidden:
+            p.setPen(muted_text(pal))
+            p.drawText(self.rect(), Qt.AlignLeft | Qt.AlignVCenter, "The classes on the timeline are listed here")
+            return
+        for rect, index, label in placed:
+            p.setPen(Qt.NoPen)
+            p.setBrush(class_colour(index))
+            p.drawRoundedRect(QRectF(rect.left(), rect.center().y() - swatch / 2, swatch, swatch), 2, 2)
+            p.setPen(text)
+            p.drawText(QRectF(rect.left() + swatch + 6, rect.top(), rect.width() - swatch - 6, rect.height()),
+                       Qt.AlignLeft | Qt.AlignVCenter, label)
+        if hidden:
+            small = QFont(self.font())
+            p.setFont(small)
+            p.setPen(muted_text(pal))
+            x = placed[-1][0].right() if placed else 0.0
+            p.drawText(QRectF(x, 0, self.width() - x, self.height()), Qt.AlignLeft | Qt.AlignVCenter,
+                       f"+ {hidden} more")
