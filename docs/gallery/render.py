@@ -238,7 +238,7 @@ def render_theme(theme: str, states: list[str], out: Path) -> int:
 
 
 def _render_models(g: Gallery, window, states: list[str]) -> None:
-    dialog = window.show_model_manager()
+    dialog = window.models.show_manager()
     dialog.resize(1100, 560)
     if "models" in states:
         job = dialog.import_path(str(TINY), name="tiny-k400")
@@ -292,7 +292,10 @@ def _render_evaluate(g: Gallery, window, home: Path, states: list[str]) -> None:
     g.wait(lambda: "videos in" in panel.summary_label.text(), 60)
     done = []
     panel.finished.connect(lambda ok: done.append(ok))
-    panel.start_button.click()
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    QTest.mouseClick(panel.start_button, Qt.LeftButton)  # as a person starts it
     if "evaluate-running" in states:
         if g.wait(lambda: panel.progress_bar.value() > 0 or done, 120) and not done:
             g.save("evaluate-running", window)
