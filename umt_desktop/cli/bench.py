@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import count, positive_int, print_json
+from .common import check_output_file, count, positive_int, print_json
 
 
 def add_parser(sub) -> None:
@@ -71,11 +71,12 @@ def settings_from_args(args):
 
 
 def run(args) -> int:
-    import json
-
     from ..core.bench import run_bench
+    from ..core.jsonio import dumps
 
     settings = settings_from_args(args)
+    if args.output:
+        check_output_file(args.output, "--output")  # before minutes of timing, not after
 
     def progress(text: str) -> None:
         print(f"bench: {text}", file=sys.stderr, flush=True)
@@ -84,7 +85,7 @@ def run(args) -> int:
     data = result.to_json()
     if args.output:
         with open(args.output, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=1)
+            f.write(dumps(data, indent=1))
     if args.json:
         print_json(data)
     else:

@@ -7,7 +7,7 @@ import os
 import sys
 
 from ..core.options import DEFAULT_PROTOCOL, DEFAULT_READER, PROTOCOL_NAMES, READER_NAMES
-from .common import add_device_options, add_model_options, count, positive_int, print_json
+from .common import add_device_options, add_model_options, count, notice_once, positive_int, print_json
 
 
 def add_parser(sub) -> None:
@@ -81,6 +81,7 @@ def run(args) -> int:
         clf = load_classifier(args.checkpoint or args.model, device=args.device, precision=args.precision,
                               labels=args.labels, reader=args.reader)
         clf.batch_size = args.batch_size or default_batch_size(clf.device)
+        clf.on_notice = notice_once()  # e.g. a batch recomputed in float32 after a float16 overflow
         if batch:  # after the model loaded: a bad checkpoint stays a one-line error
             _say_plan(found, len(todo), out)
         runner = BatchRun(clf, todo, views=args.views, topk=args.topk, workers=args.workers,

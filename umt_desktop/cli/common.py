@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
 
 from ..core.device import PRECISIONS
+from ..core.jsonio import dumps
 
 
 def add_model_options(parser: argparse.ArgumentParser, multiple: bool = False) -> None:
@@ -58,8 +58,40 @@ def _int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
 
 
+def check_output_file(path, option: str) -> None:
+    """Before any work: `path` can be written (its folder exists and is writable, it is not a folder).
+    Raises UMTError with one line naming `option` otherwise."""
+    import os
+    from pathlib import Path
+
+    from ..core.errors import UMTError
+
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise UMTError(f"{option} {path}: that is a folder; give a file name")
+    if not folder.exists():
+        raise UMTError(f"{option} {path}: the folder {folder} does not exist")
+    if not folder.is_dir():
+        raise UMTError(f"{option} {path}: {folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise UMTError(f"{option} {path}: permission denied (cannot write there)")
+
+
+def notice_once():
+    """A callback printing a one-line note on stderr the first time each distinct note is given."""
+    seen: set[str] = set()
+
+    def notice(text: str) -> None:
+        if text not in seen:
+            seen.add(text)
+            print(f"umt-desktop: note: {text}", file=sys.stderr, flush=True)
+
+    return notice
+
+
 def print_json(obj) -> None:
-    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.write(dumps(obj) + "\n")  # strict JSON: never a bare NaN or Infinity
     sys.stdout.flush()
 
 

@@ -122,6 +122,7 @@ def _run_screenshot(args) -> int:
     from ..gui.app import application
 
     settings = Settings.load()
+    _quiet_for_capture()
     app = application(theme=args.theme or settings["theme"])
     from ..gui.main_window import MainWindow
 
@@ -170,14 +171,44 @@ def _run_screenshot(args) -> int:
         if not outcome.get("armed") and window.predictions_shown == 0:
             QTimer.singleShot(500, give_up)
 
+    def no_model() -> None:
+        # Nothing loaded and nothing loading (the model failed to load, or there is none):
+        # no prediction can come, so stop now rather than at --timeout.
+        if outcome.get("armed") or window.classifier is not None or window.model_job is not None:
+            return
+        outcome["why"] = "no model could be loaded"
+        give_up()
+
     window.live.finished.connect(stream_ended)
+    watch = QTimer(window)
+    watch.timeout.connect(no_model)
+    watch.start(200)
     QTimer.singleShot(int((args.timeout or 120.0) * 1000), give_up)
     app.exec()
+    watch.stop()
     if outcome["code"] != 0:
-        last = window.notifier.last("error")
-        why = last.text if last is not None else outcome["why"]
-        print(f"umt-desktop: error: {why}", file=sys.stderr)
+        print(f"umt-desktop: error: {_problem(window.notifier) or outcome['why']}", file=sys.stderr)
     return outcome["code"]
+
+
+def _problem(notifier) -> str | None:
+    """What went wrong, in the window's words: the first error shown, else the first warning."""
+    for level in ("error", "warning"):
+        for note in notifier.history:
+            if note.level == level:
+                return note.text
+    return None
+
+
+def _quiet_for_capture() -> None:
+    """A capture reports its outcome in one line of its own: the window's notifications are
+    not echoed to stderr as log records, nor Qt's platform warnings (offscreen size hints)."""
+    import logging
+
+    from PySide6.QtCore import qInstallMessageHandler
+
+    logging.getLogger("umt_desktop").addHandler(logging.NullHandler())
+    qInstallMessageHandler(lambda *_: None)
 
 
 def _run_eval(args) -> int:
@@ -193,6 +224,7 @@ def _run_eval(args) -> int:
     if not checkpoints:
         raise UMTError("--eval needs at least one --checkpoint FILE or --model NAME")
     settings = Settings.load()
+    _quiet_for_capture()
     app = application(theme=args.theme or settings["theme"])
     settings["geometry"] = ""
     window = MainWindow(settings, model=checkpoints[0])

@@ -28,7 +28,16 @@ from ..core.options import (
     THRESHOLD,
     Bounds,
 )
-from .common import ProgressBar, add_device_options, add_model_options, count, positive_int, print_json
+from .common import (
+    ProgressBar,
+    add_device_options,
+    add_model_options,
+    check_output_file,
+    count,
+    notice_once,
+    positive_int,
+    print_json,
+)
 
 
 def add_parser(sub) -> None:
@@ -113,6 +122,8 @@ def run(args) -> int:
     annotate = out is not None and out.suffix.lower() in ANNOTATED_CODECS
     if out is not None and not annotate and out.suffix.lower() not in (".csv", ".json"):
         raise UMTError(f"--out {out.name}: use .csv or .json for the timeline, or .mp4/.avi for an annotated video")
+    if out is not None:
+        check_output_file(out, "--out")  # before any work, not after the whole video
 
     source = open_source(args.source, realtime=args.realtime, timeout=args.timeout, retries=args.retries)
     if annotate and not isinstance(source, FileSource):
@@ -133,9 +144,13 @@ def run(args) -> int:
     if args.jsonl and sys.stderr.isatty() and isinstance(source, FileSource) and not args.realtime:
         bar = ProgressBar("stream", source.num_frames, unit="")
 
+    notice = notice_once()
+
     def on_notice(text: str) -> None:
         timeline.stride = engine.stride
-        print(f"umt-desktop: {text}", file=sys.stderr, flush=True)
+        notice(text)
+
+    clf.on_notice = notice  # a window recomputed in float32 after a float16 overflow
 
     def on_window(result) -> None:
         timeline.add(result)

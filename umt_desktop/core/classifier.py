@@ -10,13 +10,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
 
 from .model.checkpoint import Checkpoint, load_checkpoint
 from .device import Runtime, resolve
-from .errors import DeviceError
+from .errors import DeviceError, NumericError
 from .model.labels import LabelSet, labels_for
 from .video.protocols import PROTOCOLS, Protocol, get_protocol
 from .video.transforms import normalise
@@ -63,6 +64,8 @@ class Classifier:
         self.reader = reader
         self.preprocessing = checkpoint.preprocessing
         self.model = checkpoint.model.to(runtime.device)
+        #: called with a one-line note when a batch had to be recomputed in float32
+        self.on_notice: Callable[[str], None] | None = None
 
     @property
     def device(self) -> torch.device:
@@ -81,18 +84,37 @@ class Classifier:
         return normalise(x, self.preprocessing.mean, self.preprocessing.std)
 
     def predict_views(self, views: np.ndarray | torch.Tensor) -> np.ndarray:
-        """Softmax probabilities of each view, (V, classes) float32, in batches that fit."""
+        """Softmax probabilities of each view, (V, classes) float32, in batches that fit.
+
+        A batch whose scores are not finite under reduced precision (a float16 overflow)
+        is computed again in float32, and `on_notice` is told so. Rows that stay
+        non-finite are returned as they are: `check_finite` turns them into an error
+        for their video, so they are never shown as a prediction.
+        """
         out = []
         with torch.inference_mode():
             for start in range(0, len(views), self.batch_size):
                 x = self.to_input(views[start : start + self.batch_size])
-                out.append(self._forward(x))
+                probs = self._forward(x)
+                if self.runtime.autocast is not None and not bool(torch.isfinite(probs).all()):
+                    probs = self._forward(x, autocast=False)
+                    if bool(torch.isfinite(probs).all()):
+                        self._notice(f"{self.runtime.precision} overflowed (NaN or infinite scores); "
+                                     "computed again in float32")
+                out.append(probs)
         return torch.cat(out).cpu().numpy()
 
-    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+    def _notice(self, text: str) -> None:
+        if self.on_notice is not None:
+            self.on_notice(text)
+
+    def _forward(self, x: torch.Tensor, autocast: bool = True) -> torch.Tensor:
         try:
-            with self.runtime.autocast_context():
-                logits = self.model(x)
+            if autocast:
+                with self.runtime.autocast_context():
+                    logits = self.model(x)
+            else:
+                logits = self.model(x.float())
             return logits.float().softmax(dim=-1)
         except torch.cuda.OutOfMemoryError:
             torch.cuda.empty_cache()
@@ -112,10 +134,12 @@ class Classifier:
         t0 = time.perf_counter()
         with open_video(path, self.reader) as video:
             frames = video.get_frames(protocol.indices(video.num_frames))
+        if video.note:
+            self._notice(video.note)
         t1 = time.perf_counter()
         batch = protocol.views_from_frames(frames)
         t2 = time.perf_counter()
-        probs = self.predict_views(batch).mean(axis=0)
+        probs = check_finite(self.predict_views(batch).mean(axis=0), Path(path).name)
         t3 = time.perf_counter()
         return Classification(
             video=str(path),
@@ -128,7 +152,14 @@ class Classifier:
 
     def classify_frames(self, frames: np.ndarray) -> np.ndarray:
         """Probabilities of one 8-frame window (any size, RGB uint8): short side 224, centre crop."""
-        return self.predict_views(PROTOCOLS["1x1"].views_from_frames(frames))[0]
+        return check_finite(self.predict_views(PROTOCOLS["1x1"].views_from_frames(frames))[0], "this window")
+
+
+def check_finite(probs: np.ndarray, what: str) -> np.ndarray:
+    """`probs` when every score is a finite number; NumericError naming `what` otherwise."""
+    if not np.isfinite(probs).all():
+        raise NumericError.scores(what)
+    return probs
 
 
 CHECKPOINT_SUFFIXES = (".pth", ".pt", ".ckpt", ".bin")

@@ -4,6 +4,8 @@ The CLI prints `str(error)` on one line and exits non-zero; the GUI shows it in
 a non-blocking notification. Anything that is not a `UMTError` is a bug.
 """
 
+from __future__ import annotations
+
 
 class UMTError(Exception):
     """Base of every error meant for the user."""
@@ -39,6 +41,15 @@ class OfflineError(DownloadError):
 
 class DatasetError(UMTError):
     """An evaluation folder or annotation file that cannot be used."""
+
+
+class NumericError(UMTError):
+    """The model produced NaN or infinite scores: there is no prediction to show."""
+
+    @classmethod
+    def scores(cls, what: str) -> NumericError:
+        return cls(f"the model gave NaN or infinite scores for {what}, so there is no prediction "
+                   "(the checkpoint's weights or this input overflow)")
 
 
 class DeviceError(UMTError):

@@ -21,6 +21,7 @@ from typing import Any
 
 from . import options
 from .errors import UMTError
+from .jsonio import dumps
 from .paths import settings_path
 
 MAX_RECENT = 10
@@ -85,7 +86,7 @@ class Settings:
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".settings.", suffix=".json")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(self._values, f, indent=2, sort_keys=True)
+                f.write(dumps(self._values, indent=2, sort_keys=True))
             os.replace(tmp, self.path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -25,7 +25,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from ..errors import UMTError
+from ..errors import NumericError, UMTError
 from ..video.protocols import get_protocol
 from ..video.readers import DEFAULT_READER, open_video
 
@@ -212,6 +212,7 @@ def classify_stream(clf, jobs: list[tuple[int, str]], protocol: str = "4x3", *, 
     decoded is thrown away) and the stream ends; the decode workers stop at once.
     """
     position = {index: i for i, (index, _) in enumerate(jobs)}
+    paths = dict(jobs)
     batcher = ViewBatcher(decode_stream(jobs, protocol, reader, workers),
                           batch_size or default_batch_size(clf.device), should_stop)
     try:
@@ -221,8 +222,12 @@ def classify_stream(clf, jobs: list[tuple[int, str]], protocol: str = "4x3", *, 
             probs = video_probabilities(clf, batch.decoded)
             share = (time.perf_counter() - t0) / len(batch.decoded) if batch.decoded else 0.0
             results = [VideoResult(d.index, None, d.error, d.seconds) for d in batch.failed]
-            results += [VideoResult(d.index, p, None, d.seconds + share, len(d.views), d.num_frames, d.fps)
-                        for d, p in zip(batch.decoded, probs)]
+            for d, p in zip(batch.decoded, probs):
+                if np.isfinite(p).all():
+                    results.append(VideoResult(d.index, p, None, d.seconds + share, len(d.views), d.num_frames, d.fps))
+                else:  # NaN or infinite scores are never a prediction: a failed video
+                    error = str(NumericError.scores(Path(paths[d.index]).name))
+                    results.append(VideoResult(d.index, None, error, d.seconds + share))
             results.sort(key=lambda r: position[r.index])
             yield from results
             if should_stop is not None and should_stop():

@@ -33,7 +33,7 @@ import numpy as np
 
 from .dataset import DatasetSummary, KineticsFolder, VideoItem
 from .distributed import DistEnv, DistributedError, detect, init_group, rank_device
-from ..errors import Cancelled, DatasetError, DiskFullError, UMTError
+from ..errors import Cancelled, DatasetError, DiskFullError, NumericError, UMTError
 from .history import History, Prediction, check_run_id
 from .pipeline import (  # decode_views and decode_stream are also imported from here
     Decoded, ViewBatcher, classify_stream, decode_stream, decode_views, default_batch_size, video_probabilities,
@@ -584,6 +584,10 @@ class EvalRun:
             if not chosen:
                 continue
             for d, p in zip(chosen, video_probabilities(clf, chosen)):
+                if not np.isfinite(p).all():  # never a prediction: a failed video
+                    rows.append(Prediction(c, items[d.index][0], targets[d.index][c], rank=rank,
+                                           error=str(NumericError.scores(Path(items[d.index][1]).name))))
+                    continue
                 order = np.argsort(-p, kind="stable")[:TOPK]
                 rows.append(Prediction(
                     c, items[d.index][0], targets[d.index][c], pred=int(order[0]),

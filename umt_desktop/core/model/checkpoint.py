@@ -102,6 +102,7 @@ def load_checkpoint(path: str | Path, map_location: str = "cpu") -> Checkpoint:
         state, fmt = adapt_state_dict(obj)
     except CheckpointError as e:
         raise CheckpointError(f"{path.name} {e}") from None
+    _check_finite(_stored_weights(obj), path.name)  # named as stored in the file
     try:
         model = build_model({k: v.float() for k, v in state.items()})
     except KeyError as e:
@@ -113,6 +114,27 @@ def load_checkpoint(path: str | Path, map_location: str = "cpu") -> Checkpoint:
     except AttributeError:
         raise CheckpointError(f"{path.name} holds entries that are not tensors") from None
     return Checkpoint(model=model, format=fmt, preprocessing=FORMATS[fmt], path=path)
+
+
+def _stored_weights(obj: dict) -> dict:
+    """The dictionary of weights inside a checkpoint object, with the file's own key names."""
+    for key in ("state_dict", "model", "module"):
+        if isinstance(obj.get(key), dict):
+            return obj[key]
+    return obj
+
+
+def _check_finite(state: dict, name: str) -> None:
+    """Refuse weights holding NaN or infinity: every score they produce would be NaN."""
+    for key, value in state.items():
+        if isinstance(value, torch.Tensor) and value.is_floating_point():
+            finite = torch.isfinite(value)
+            if not bool(finite.all()):
+                bad = int(value.numel() - int(finite.sum()))
+                raise CheckpointError(
+                    f"{name} is damaged: weight {key!r} holds {bad} NaN or infinite "
+                    f"value{'s' if bad != 1 else ''} (of {value.numel()})"
+                )
 
 
 def _read(path: Path, map_location: str) -> object:

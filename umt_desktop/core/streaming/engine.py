@@ -37,7 +37,7 @@ from typing import Callable
 import numpy as np
 
 from ..classifier import Classifier
-from ..errors import SourceError, UMTError
+from ..errors import NumericError, SourceError, UMTError
 from ..options import (  # noqa: F401  (the defaults are part of this module's interface)
     DEFAULT_SMOOTHING,
     DEFAULT_SPAN,
@@ -506,7 +506,10 @@ class SlidingWindowEngine:
         chosen = [entries[p] for p in window_positions(len(entries))]
         frames = np.stack([e.image for e in chosen])
         t0 = time.perf_counter()
-        probs = clf.classify_frames(frames)
+        try:
+            probs = clf.classify_frames(frames)
+        except NumericError:
+            raise NumericError.scores(f"the window ending at {t:.2f} s") from None
         inference = time.perf_counter() - t0
         smoothed = self._smoother.update(probs)
         smoothed_top = clf.top(smoothed, self.topk)

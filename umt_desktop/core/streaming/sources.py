@@ -45,6 +45,7 @@ import numpy as np
 
 from ..errors import SourceError
 from ..options import file_path_of, is_live_source
+from ..video.readers import video_file_problem
 
 DEFAULT_TIMEOUT = 5.0  # seconds allowed to open a stream or wait for one frame
 DEFAULT_RETRIES = 3  # reconnects of a dropped network stream before giving up
@@ -280,12 +281,9 @@ class FileSource(FrameSource):
         import cv2
 
         path = self.path
-        if not path.exists():
-            raise SourceError(f"{path} does not exist")
-        if path.is_dir():
-            raise SourceError(f"{path} is a folder, not a video")
-        if path.stat().st_size == 0:
-            raise SourceError(f"{path.name} is empty (0 bytes)")
+        problem = video_file_problem(path)  # missing, a folder, empty, no permission
+        if problem:
+            raise SourceError(problem)
         cap = cv2.VideoCapture(os.fspath(path), cv2.CAP_FFMPEG)
         if not cap.isOpened():
             cap.release()

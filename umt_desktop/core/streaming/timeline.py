@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import bisect
 import csv
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ import numpy as np
 
 from ..options import TopK
 from ..errors import UMTError, VideoError
+from ..jsonio import dumps
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ class Timeline:
 
     def write_json(self, path: str | Path) -> Path:
         path = Path(path)
-        _write_text(path, json.dumps(self.to_json(), indent=1) + "\n")
+        _write_text(path, dumps(self.to_json(), indent=1) + "\n")
         return path
 
     def write_csv(self, path: str | Path) -> Path:

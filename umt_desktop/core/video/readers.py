@@ -3,13 +3,19 @@
 A reader opens a file, reports its frame count and frame rate, and fetches a
 list of frame indices as RGB uint8 arrays. decord is the default because the
 published numbers were measured with it (MMAction2's DecordInit/DecordDecode);
-OpenCV is available as an explicitly chosen alternative.
+OpenCV is available as an explicitly chosen alternative, and stands in for decord
+on a file decord's own defects stop it from decoding (frames 16-48 pixels wide):
+the reader's `note` then says so.
+
+Neither library prints on stderr: decord's log and FFmpeg's (through OpenCV) are
+silenced, and their failures become one-line `VideoError`s in our words.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 import tempfile
 from abc import ABC, abstractmethod
@@ -20,6 +26,10 @@ import numpy as np
 from ..errors import VideoError
 from ..options import DEFAULT_READER
 
+# FFmpeg inside OpenCV reads its log level once, when OpenCV first opens a file: set it
+# before any capture (AV_LOG_QUIET), so "[h264 @ 0x...] ..." lines never reach stderr.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v", ".mpg", ".mpeg", ".flv", ".wmv", ".3gp", ".ts")
 
 
@@ -27,6 +37,7 @@ class VideoReader(ABC):
     """An opened video file. Use as a context manager or call close()."""
 
     path: Path
+    note: str | None = None  # a one-line remark for the user (e.g. another reader stood in)
 
     @property
     @abstractmethod
@@ -55,13 +66,29 @@ class VideoReader(ABC):
         self.close()
 
 
+def video_file_problem(path: str | Path) -> str | None:
+    """Why `path` cannot be read as a file (missing, a folder, empty, no permission), or None."""
+    path = Path(path)
+    try:
+        if not path.exists():
+            return f"{path} does not exist"
+        if path.is_dir():
+            return f"{path} is a folder, not a video"
+        if path.stat().st_size == 0:
+            return f"{path.name} is empty (0 bytes)"
+        with open(path, "rb"):
+            pass
+    except PermissionError:
+        return f"{path.name} cannot be read: permission denied"
+    except OSError as e:
+        return f"{path.name} cannot be read ({e.strerror or type(e).__name__})"
+    return None
+
+
 def _check_path(path: Path) -> None:
-    if not path.exists():
-        raise VideoError(f"{path} does not exist")
-    if path.is_dir():
-        raise VideoError(f"{path} is a folder, not a video")
-    if path.stat().st_size == 0:
-        raise VideoError(f"{path.name} is empty (0 bytes)")
+    problem = video_file_problem(path)
+    if problem:
+        raise VideoError(problem)
 
 
 class DecordReader(VideoReader):
@@ -69,6 +96,7 @@ class DecordReader(VideoReader):
 
     def __init__(self, path: str | Path, threads: int = 1) -> None:
         self.path = Path(path)
+        self.note: str | None = None  # set when another reader had to stand in
         _check_path(self.path)
         try:
             import decord
@@ -100,7 +128,13 @@ class DecordReader(VideoReader):
     @property
     def size(self) -> tuple[int, int]:
         if self._size is None:
-            h, w = self._vr[0].shape[:2]
+            try:
+                h, w = self._vr[0].shape[:2]
+            except Exception as e:
+                if not _decord_defect(e):
+                    raise VideoError(f"{self.path.name} could not be decoded ({_short(e)})") from None
+                with OpenCVReader(self.path) as other:
+                    w, h = other.size
             self._size = (w, h)
         return self._size
 
@@ -112,8 +146,20 @@ class DecordReader(VideoReader):
         try:
             frames = self._vr.get_batch(unique.tolist()).asnumpy()
         except Exception as e:
-            raise VideoError(f"{self.path.name} could not be decoded ({_short(e)})") from None
+            if not _decord_defect(e):
+                raise VideoError(f"{self.path.name} could not be decoded ({_short(e)})") from None
+            return self._opencv_frames(indices)
         return frames[inverse]
+
+    def _opencv_frames(self, indices: np.ndarray) -> np.ndarray:
+        """decord's defect, not the file's: decode with OpenCV instead, and say so in `note`."""
+        with OpenCVReader(self.path) as other:
+            frames = other.get_frames(indices)
+            w, h = other.size
+        self._size = (w, h)
+        self.note = (f"decord cannot decode {self.path.name} (a decord defect with {w}x{h} frames); "
+                     "decoded with the OpenCV reader instead")
+        return frames
 
     def close(self) -> None:
         self._vr = None
@@ -128,6 +174,7 @@ class OpenCVReader(VideoReader):
         import cv2
 
         self.path = Path(path)
+        self.note: str | None = None
         _check_path(self.path)
         self._cv2 = cv2
         cap = cv2.VideoCapture(os.fspath(self.path))
@@ -215,7 +262,18 @@ def _native_stderr_silenced():
             os.close(saved)
 
 
+# decord prefixes its messages with "[12:00:00] /path/to/file.cc:123: ", and its frame-copy
+# check fails on valid H.264 files 16 to 48 pixels wide (a decord defect, not damage).
+_DECORD_PREFIX = re.compile(r"\[\d\d:\d\d:\d\d\] \S+:\d+: ")
+_DECORD_DEFECT = "DECORDArrayCopyFromTo"
+
+
+def _decord_defect(e: BaseException) -> bool:
+    return _DECORD_DEFECT in str(e)
+
+
 def _short(e: BaseException) -> str:
-    lines = [ln.strip() for ln in str(e).strip().splitlines() if ln.strip()]
+    lines = [_DECORD_PREFIX.sub("", ln).strip() for ln in str(e).strip().splitlines()]
+    lines = [ln for ln in lines if ln]
     text = lines[0] if lines else type(e).__name__
     return text[:160]
