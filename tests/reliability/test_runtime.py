@@ -115,7 +115,8 @@ def test_classify_non_finite_scores_are_an_error_for_that_video(tmp_path, clip):
 
 def test_classify_json_stays_strict_json(tmp_path, clip):
     bad = _edited_checkpoint(tmp_path / "overflow.pth", _overflowing)
-    proc = umt("classify", clip, clip, "--checkpoint", bad, *CPU, "--views", "1x1", "--json")
+    other = shutil.copyfile(clip, tmp_path / "other.mp4")
+    proc = umt("classify", clip, other, "--checkpoint", bad, *CPU, "--views", "1x1", "--json")
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     docs = [_strict_json(ln) for ln in _lines(proc.stdout)]
     assert len(docs) == 2 and all("NaN or infinite" in d["error"] and "top" not in d for d in docs)

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import Cancelled, UMTError
+from .jsonio import dumps
 from .evaluation.pipeline import classify_stream
 from .video.protocols import get_protocol
 from .video.readers import DEFAULT_READER, VIDEO_EXTENSIONS
@@ -315,7 +316,7 @@ class ResultsFile:
 
     def append(self, row: dict) -> None:
         if self.format == ".jsonl":
-            line = json.dumps(row) + "\n"
+            line = dumps(row) + "\n"
         else:
             line = _csv_line(csv_row(row, self.topk))
         data = line.encode("utf-8", errors="surrogateescape")
@@ -358,7 +359,7 @@ def export_results(path: str | Path, rows: Iterable[dict], topk: int = 5) -> Pat
     path = Path(path)
     fmt = output_format(path)
     if fmt == ".jsonl":
-        text = "".join(json.dumps(r) + "\n" for r in rows)
+        text = "".join(dumps(r) + "\n" for r in rows)
     else:
         text = "".join(_csv_line(c) for c in [csv_header(topk)] + [csv_row(r, topk) for r in rows])
     tmp = path.with_name(f".{path.name}.part")

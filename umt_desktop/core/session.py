@@ -18,11 +18,11 @@ late results of a superseded run are recognised and dropped.
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .jsonio import dumps
 from .options import file_path_of as file_path
 from .options import is_live_source as is_live_spec
 from .video.readers import VIDEO_EXTENSIONS, is_video_path
@@ -274,7 +274,7 @@ class Session:
                 writer.writerow(CSV_COLUMNS)
                 writer.writerows(self.csv_rows())
         else:
-            path.write_text(json.dumps(self.export_data(**meta), indent=2), encoding="utf-8")
+            path.write_text(dumps(self.export_data(**meta), indent=2), encoding="utf-8")
         return path
 
     def export_name(self, suffix: str) -> str:

@@ -59,6 +59,7 @@ from ..errors import (
     RunBusyError,
     UMTError,
 )
+from ..jsonio import dumps
 from ..paths import database_path
 
 __all__ = [
@@ -765,7 +766,7 @@ class History:
                 }
                 for p in preds
             ]
-            f.write(json.dumps(doc, indent=1))
+            f.write(dumps(doc, indent=1))
 
         _write_whole(dest, write_csv if dest.suffix.lower() == ".csv" else write_json)
         return dest

@@ -39,6 +39,7 @@ class Decoded:
     seconds: float
     num_frames: int = 0  # of the whole video (0 when it could not be opened)
     fps: float = 0.0
+    note: str | None = None  # the reader's remark (e.g. OpenCV stood in for decord)
 
 
 def decode_views(path: str | Path, protocol: str, reader: str = DEFAULT_READER) -> np.ndarray:
@@ -46,20 +47,20 @@ def decode_views(path: str | Path, protocol: str, reader: str = DEFAULT_READER) 
     return _decode_video(path, protocol, reader)[0]
 
 
-def _decode_video(path: str | Path, protocol: str, reader: str) -> tuple[np.ndarray, int, float]:
+def _decode_video(path: str | Path, protocol: str, reader: str) -> tuple[np.ndarray, int, float, str | None]:
     proto = get_protocol(protocol)
     with open_video(path, reader) as video:
         frames = video.get_frames(proto.indices(video.num_frames))
         num_frames, fps = video.num_frames, video.fps
-    return proto.views_from_frames(frames), num_frames, fps
+    return proto.views_from_frames(frames), num_frames, fps, video.note
 
 
 def decode_one(index: int, path: str, protocol: str, reader: str) -> Decoded:
     """One video's views, or its error as one line: a broken file never raises."""
     t0 = time.perf_counter()
     try:
-        views, num_frames, fps = _decode_video(path, protocol, reader)
-        return Decoded(index, views, None, time.perf_counter() - t0, num_frames, fps)
+        views, num_frames, fps, note = _decode_video(path, protocol, reader)
+        return Decoded(index, views, None, time.perf_counter() - t0, num_frames, fps, note)
     except UMTError as e:
         return Decoded(index, None, str(e), time.perf_counter() - t0)
     except Exception as e:  # a broken file must never stop the run
@@ -83,7 +84,7 @@ class _DecodeJobs:
 
         # A tensor travels through shared memory, not through the pipe.
         views = torch.from_numpy(d.views) if d.views is not None else None
-        return d.index, views, d.error, d.seconds, d.num_frames, d.fps
+        return d.index, views, d.error, d.seconds, d.num_frames, d.fps, d.note
 
 
 def _worker_init(_worker_id: int) -> None:
@@ -120,8 +121,8 @@ def decode_stream(jobs: list[tuple[int, str]], protocol: str, reader: str = DEFA
     )
     it = iter(loader)
     try:
-        for index, views, error, seconds, num_frames, fps in it:
-            yield Decoded(index, views.numpy() if views is not None else None, error, seconds, num_frames, fps)
+        for index, views, error, seconds, num_frames, fps, note in it:
+            yield Decoded(index, views.numpy() if views is not None else None, error, seconds, num_frames, fps, note)
     finally:
         shutdown = getattr(it, "_shutdown_workers", None)
         if shutdown is not None:
@@ -219,6 +220,9 @@ def classify_stream(clf, jobs: list[tuple[int, str]], protocol: str = "4x3", *, 
         while not batcher.exhausted:
             batch = batcher.next_batch()
             t0 = time.perf_counter()
+            for d in batch.decoded:
+                if d.note and getattr(clf, "on_notice", None) is not None:
+                    clf.on_notice(d.note)  # announced, e.g. OpenCV decoding for decord
             probs = video_probabilities(clf, batch.decoded)
             share = (time.perf_counter() - t0) / len(batch.decoded) if batch.decoded else 0.0
             results = [VideoResult(d.index, None, d.error, d.seconds) for d in batch.failed]
