@@ -150,10 +150,10 @@ class EvalPanel(QWidget):
         col = QVBoxLayout()
         col.addWidget(self.model_list)
         col.addWidget(self.add_checkpoint_button, 0, Qt.AlignmentFlag.AlignLeft)
-        form.addWidget(self._buddy("C&heckpoints", self.model_list), 3, 0, Qt.AlignmentFlag.AlignTop)
+        form.addWidget(self._buddy("Chec&kpoints", self.model_list), 3, 0, Qt.AlignmentFlag.AlignTop)
         form.addLayout(col, 3, 1)
         options = QGridLayout()
-        for i, (label, widget) in enumerate((("&Protocol", self.views_combo), ("De&vice", self.device_combo),
+        for i, (label, widget) in enumerate((("Pro&tocol", self.views_combo), ("Dev&ice", self.device_combo),
                                              ("Decode &workers", self.workers_spin), ("S&ubset", self.limit_spin))):
             options.addWidget(self._buddy(label, widget), i // 2, (i % 2) * 2)
             options.addWidget(widget, i // 2, (i % 2) * 2 + 1)
