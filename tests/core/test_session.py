@@ -158,3 +158,25 @@ def test_a_seek_lands_on_the_nearest_window_end():
     assert window_end_near(-3, span=4.0, stride=0.5) == 0.0
     assert window_end_near(9.9, span=4.0, stride=0.5, duration=9.8) == 9.5  # never past the end
     assert window_end_near(6.01, span=1.0, stride=0.25, duration=10.0) == 6.0
+
+
+def test_a_broken_file_is_reported_once_whichever_failure_comes_first():
+    s = Session()
+    s.add(["broken.mp4", "fine.mp4", "odd.mp4"])
+    run = s.open(0)
+    assert s.whole_failed("broken.mp4: error reading the file", run) is None  # held back: nothing played yet
+    assert s.fail("broken.mp4 cannot be opened as a video", run)  # the one message
+    assert s.frame_arrived(run) == (True, None)  # (cannot happen after a failure, and says nothing)
+
+    run = s.open(1)
+    assert s.frame_arrived(run) == (True, None)  # plays: may go into Open recent
+    assert s.frame_arrived(run) == (False, None)
+    assert s.whole_failed("fine.mp4: 4x3 failed", run) == "fine.mp4: 4x3 failed"  # the file plays: say it now
+    assert s.whole_failed("late", object()) is None  # another run's
+
+    run = s.open(2)
+    assert s.whole_failed("odd.mp4: 4x3 failed", run) is None
+    assert s.frame_arrived(run) == (True, "odd.mp4: 4x3 failed")  # handed over once the file plays
+    s.open(2)
+    assert s.whole_failed("odd.mp4: 4x3 failed", None) is None
+    assert s.finish() == "odd.mp4: 4x3 failed"  # or when it ends without a frame shown

@@ -206,6 +206,7 @@ def test_theme_switch_and_recent_menu(qtbot, make_window, make_video):
     assert w.settings["theme"] == "dark"
     w.set_theme("light")
     qtbot.waitUntil(lambda: w.palette().color(QPalette.Window).lightness() > 200, timeout=5000)
+    qtbot.waitUntil(lambda: w.video.image is not None, timeout=60000)  # a file enters Open recent once it plays
     w.recent_menu.aboutToShow.emit()  # what opening File → Open recent does
     texts = [a.text() for a in w.recent_menu.actions()]
     assert any(video.name in t for t in texts)

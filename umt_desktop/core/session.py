@@ -183,6 +183,8 @@ class Session:
         self.whole_model = None
         self.duration = 0.0
         self.error = None
+        self.started = False  # a frame arrived: the source plays
+        self._held_back: str | None = None  # a whole-video failure not said yet
 
     def is_current(self, run: object | None) -> bool:
         return self.runs.is_current(run)
@@ -215,22 +217,45 @@ class Session:
         self.whole, self.whole_model = result, model
         return True
 
+    def frame_arrived(self, run: object | None = None) -> tuple[bool, str | None]:
+        """A frame of the current source is on screen. Returns (whether it is the run's first: the
+        source works and may go into Open recent; a whole-video failure held back until now)."""
+        if (run is not None and not self.is_current(run)) or self.started:
+            return False, None
+        self.started = True
+        held, self._held_back = self._held_back, None
+        return True, held
+
+    def whole_failed(self, message: str, run: object | None = None) -> str | None:
+        """The whole-video classification failed: the message to show now, or None. A source that
+        has not shown a frame yet holds it back: when the source itself fails, its own message says
+        it all (one message for one broken file); when it plays, `frame_arrived` hands it over."""
+        if (run is not None and not self.is_current(run)) or self.error is not None:
+            return None
+        if self.started:
+            return message
+        self._held_back = message
+        return None
+
     def fail(self, message: str, run: object | None = None) -> bool:
         """The current source failed. True the first time for this run (say it once), False after
         that or for a superseded run."""
         if (run is not None and not self.is_current(run)) or self.error is not None:
             return False
         self.error = message
+        self._held_back = None
         item = self.current
         if item is not None and item.spec == self.source:
             item.state, item.error = FAILED, message
         return True
 
-    def finish(self) -> None:
-        """The current source played to its end."""
+    def finish(self) -> str | None:
+        """The current source played to its end; returns a whole-video failure still held back."""
         item = self.current
         if item is not None and item.state == PLAYING:
             item.state = DONE
+        held, self._held_back = self._held_back, None
+        return held
 
     @property
     def failed(self) -> bool:

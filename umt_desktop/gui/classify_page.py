@@ -31,6 +31,7 @@ from .widgets.video_view import VideoView
 
 LIVE_EMPTY = "Open a video or a camera"
 WHOLE_EMPTY = "Whole-video result of a file appears here"
+DROP_HINT = ("Drop a video here", "or press Ctrl+O to open one, or pick a camera")
 
 
 class ClassifyPage(QWidget):

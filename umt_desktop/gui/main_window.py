@@ -26,11 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.session import Session, refusal_message, sort_inputs
+from ..core.session import FAILED, Session, refusal_message, sort_inputs
 from ..core.settings import Settings
 from . import menus, window_state
 from .batch_view import BatchView, DropChoice
-from .classify_page import ClassifyPage
+from .classify_page import DROP_HINT, LIVE_EMPTY, WHOLE_EMPTY, ClassifyPage
 from .evaluate import EvalPanel
 from .menus import set_status
 from .model_control import DEFAULT_ZOO_MODEL, ModelControl  # noqa: F401  (DEFAULT_ZOO_MODEL: public name)
@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
         page.video.clicked.connect(self.toggle_play)
         page.timeline.seekRequested.connect(self.seek)
         page.playlist.playRequested.connect(self.play_index)
+        page.playlist.removeRequested.connect(self.remove_item)
         page.download_default_button.clicked.connect(self.models.download_default)
         page.import_button.clicked.connect(self.models.import_checkpoint)
         page.manager_button.clicked.connect(self.models.show_manager)
@@ -197,7 +198,7 @@ class MainWindow(QMainWindow):
         self._set_no_model(False)
         set_status(self.status_device, classifier.runtime.label)
         self.chart.set_labels(classifier.labels.names)
-        self.video.set_placeholder("Drop a video here", "or press Ctrl+O to open one, or pick a camera")
+        self.video.set_placeholder(*DROP_HINT)
         self.modelReady.emit(classifier)
         if self.live.running():
             self.live.set_classifier(classifier)
@@ -232,9 +233,25 @@ class MainWindow(QMainWindow):
             self.play_index(self.session.index - 1)
 
     def _refresh_playlist(self) -> None:
-        self.page.playlist.show_items(self.session.items, self.session.index)
-        self.playlist_box.setVisible(len(self.session.items) > 1)
+        items = self.session.items
+        self.page.playlist.show_items(items, self.session.index)
+        # One file needs no list, unless it failed: then the list says so and offers to remove it.
+        self.playlist_box.setVisible(len(items) > 1 or any(i.state == FAILED for i in items))
         self._update_actions()
+
+    def remove_item(self, index: int) -> None:
+        """Take playlist item `index` out (Delete, or the playlist's context menu)."""
+        if not 0 <= index < len(self.session.items):
+            return
+        if self.session.remove(index):  # the one shown: stop it and show nothing
+            self.live.stop()
+            self.page.clear_results(LIVE_EMPTY)
+            self.video.clear()
+            self.video.set_placeholder(*DROP_HINT)
+            self.page.source_label.setText("")
+            self.setWindowTitle("UMT Desktop")
+            self.set_playing(False)
+        self._refresh_playlist()
 
     def open_source(self, index: int) -> None:
         """Show playlist item `index` (a file, camera:N or a URL): live windows, and for files the 4x3 result."""
@@ -245,12 +262,12 @@ class MainWindow(QMainWindow):
         self.predictions_shown = 0
         self.page.clear_results(f"First window after {self.settings['span']:g} s of video…")
         self.video.clear()
+        self.video.set_placeholder(f"Opening {s.name}…", "")
         self.whole_box.setEnabled(s.is_file)
         self.timeline.setVisible(s.is_file)
         self.page.source_label.setText(s.name)
         self.video.caption = s.name
         self.setWindowTitle(f"{s.name} — UMT Desktop")
-        self.settings.add_recent_file(s.source)
         if s.is_file:
             self.settings["last_folder"] = str(Path(s.source).parent)
         if self.classifier is None:
@@ -343,7 +360,14 @@ class MainWindow(QMainWindow):
             self.timeline.set_duration(duration)
 
     def _on_frame(self, image: np.ndarray, index: int, t: float) -> None:
+        first, held_back = self.session.frame_arrived()
+        if first:  # it plays: worth keeping in Open recent (a source that never opened is not)
+            self.settings.add_recent_file(self.source)
+            if held_back:
+                self.notifier.error(held_back)
         self.video.set_frame(image, index, t)
+        if first:
+            self._update_actions()  # a frame to save
         self.timeline.set_position(t)
         self.show_time(t)
 
@@ -362,6 +386,8 @@ class MainWindow(QMainWindow):
         thumbs = thumbs or {}
         self.filmstrip.set_frames([(i, thumbs.get(i)) for i in result.frames], top.index, result.confident)
         self.predictions_shown += 1
+        if self.predictions_shown == 1:
+            self._update_actions()  # results to export
         self.predictionShown.emit(result)
         self.playback.on_window()
 
@@ -371,13 +397,30 @@ class MainWindow(QMainWindow):
         set_status(self.status_dropped, f"dropped {m.dropped}" if m.dropped else "")
 
     def _on_stream_error(self, message: str) -> None:
+        self._source_failed(message, self.session.runs.current)
+
+    def _source_failed(self, message: str, run) -> None:
+        """The source cannot be played: one message, no panel left saying otherwise."""
+        if not self.session.fail(message, run):
+            return  # said already (or about a source no longer shown)
         self.notifier.error(message)
+        s = self.session
+        if not s.windows:  # nothing came: clear what an earlier source or the waiting text left
+            self.page.clear_results(f"No windows: {s.name} could not be played",
+                                    "No whole-video result" if s.is_file else WHOLE_EMPTY)
+            self.video.clear()
+            self.video.set_placeholder(f"Cannot play {s.name}", message)
+        self.page.whole_progress.setVisible(False)
         self.set_playing(False)
+        self._refresh_playlist()
 
     def _on_stream_finished(self) -> None:
         self.set_playing(False)
         if self.closing:
             return
+        held_back = None if self.session.failed else self.session.finish()
+        if held_back:
+            self.notifier.error(held_back)
         if self.session.is_file and self.session.has_next():
             run = self.session.runs.current
             QTimer.singleShot(800, lambda: self.play_next() if self.session.is_current(run) else None)
@@ -396,8 +439,9 @@ class MainWindow(QMainWindow):
         self.runner.start(
             job,
             on_result=lambda result: self._whole_done(result, run, clf, time.perf_counter() - started),
-            on_error=lambda _msg: self._whole_failed(run),
+            on_error=lambda message: self._whole_failed(message, run),
             on_finished=lambda: self._whole_finished(job),
+            notify_errors=False,
         )
         return job
 
@@ -412,10 +456,17 @@ class MainWindow(QMainWindow):
             f"model{nb}{t.get('model', 0):.2f}{nb}s)")
         self.whole_header.setToolTip(f"12 views; {clf.runtime.label}")
         self.wholeVideoShown.emit(result)
+        self._update_actions()
 
-    def _whole_failed(self, run) -> None:
-        if self.session.is_current(run):
+    def _whole_failed(self, message: str, run) -> None:
+        if not self.session.is_current(run):
+            return
+        if not self.session.failed:
             self.whole_panel.clear("The whole video could not be classified")
+            self.whole_header.setText(message)
+        now = self.session.whole_failed(message, run)
+        if now:
+            self.notifier.error(now)
 
     def _whole_finished(self, job: Job) -> None:
         if job is self.classify_job:
@@ -515,15 +566,15 @@ class MainWindow(QMainWindow):
             return
         has_source = s.source is not None
         running = self.live.running()
-        a.play.setEnabled(has_source and self.classifier is not None)
+        a.play.setEnabled(has_source and self.classifier is not None and not s.failed)
         seekable = s.is_file and self.classifier is not None and not s.failed
         a.step.setEnabled(running)
         for action in (a.step_back, a.forward, a.back):
             action.setEnabled(seekable)
         a.stop.setEnabled(running)
-        a.export.setEnabled(has_source)
-        a.snapshot.setEnabled(has_source)
-        a.reclassify.setEnabled(has_source and self.classifier is not None and s.is_file)
+        a.export.setEnabled(s.can_export())
+        a.snapshot.setEnabled(self.video.image is not None)
+        a.reclassify.setEnabled(has_source and self.classifier is not None and s.is_file and not s.failed)
         a.next.setEnabled(s.has_next())
         a.previous.setEnabled(s.has_previous())
 
