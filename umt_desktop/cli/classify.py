@@ -36,6 +36,8 @@ def add_parser(sub) -> None:
                    help="views per forward pass (default: 12 on the CPU, 48 on a GPU)")
     p.add_argument("--reader", default=DEFAULT_READER, choices=READER_NAMES, help="video decoder (default: decord)")
     p.add_argument("--json", action="store_true", help="one JSON object per video per line")
+    p.add_argument("--explain", metavar="DIR", help="also write, per clip, a PNG of the 8 frames with where the model looked")
+    p.add_argument("--explain-class", metavar="LABEL", help="class to explain, by name or index (default: each video's top-1)")
     p.set_defaults(run=run, parser=p)
 
 
@@ -87,6 +89,7 @@ def run(args) -> int:
         runner = BatchRun(clf, todo, views=args.views, topk=args.topk, workers=args.workers,
                           batch_size=args.batch_size, reader=args.reader, output=out)
         bar = _Progress(len(todo)) if batch and len(todo) > 1 else None
+        explain_failed = 0
         if bar is not None:
             runner.progress = bar.update
         try:
@@ -94,6 +97,8 @@ def run(args) -> int:
                 if bar is not None:
                     bar.clear()
                 _show(item, args, clf, quiet=out is not None and not args.json)
+                if args.explain and not item.failed:
+                    explain_failed += not _explain(clf, item.video, args)
         except KeyboardInterrupt:
             if bar is not None:
                 bar.close()
@@ -106,10 +111,24 @@ def run(args) -> int:
                 bar.close()
         if out is not None:
             print(f"{_n(len(out.rows), 'result')} in {out.path}", file=sys.stderr)
-        return 1 if runner.failed or earlier_failed else 0
+        return 1 if runner.failed or earlier_failed or explain_failed else 0
     finally:
         if out is not None:
             out.close()
+
+
+def _explain(clf, video: str, args) -> bool:
+    """Write the video's saliency strips; False (and one line on stderr) when that failed."""
+    from ..core.errors import UMTError
+    from ..core.explain import explain_video
+
+    try:
+        written = explain_video(clf, video, args.explain, views=args.views, class_label=args.explain_class)
+    except UMTError as e:
+        print(f"{video}: error: {e}", file=sys.stderr, flush=True)
+        return False
+    print(f"{video}: saliency in {', '.join(str(p) for p in written)}", file=sys.stderr, flush=True)
+    return True
 
 
 def _key(video: str) -> str:

@@ -23,6 +23,7 @@ Where each thing lives (the front ends in ``umt_desktop.cli`` and ``umt_desktop.
     ``history``     the SQLite history of runs and predictions
     ``distributed`` torchrun: ranks, process groups, gathering
 ``batch``        classifying many videos: folders and lists through the pipeline, resumable .jsonl/.csv rows
+``explain``      saliency maps: where in a view's 8 frames the model looked (Grad-CAM on tokens)
 ``bench``        ``umt-desktop bench``: model, classify and evaluation throughput
 ``session``      what the window has open: playlist (with failed items), windows received, the
                  whole-video result, export to JSON/CSV; ``Latest`` ("newest run wins")

@@ -1,0 +1,95 @@
+"""core.explain: saliency maps over the 8 x 14 x 14 patch tokens, faithful by the deletion test on the fixtures."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from umt_desktop.core import explain
+from umt_desktop.core.errors import UMTError
+from umt_desktop.core.video.protocols import PROTOCOLS
+from umt_desktop.core.video.readers import open_video
+
+
+@pytest.fixture(scope="module")
+def fixture_views(tiny_classifier, reference_videos):
+    out = []
+    for path, _ in reference_videos:
+        with open_video(path) as video:
+            out.append(tiny_classifier.to_input(PROTOCOLS["4x3"].load(video)))
+    return out
+
+
+def test_maps_cover_every_patch_token_of_every_view(tiny_classifier, fixture_views):
+    x = fixture_views[0][:3]
+    sal = explain.token_saliency(tiny_classifier.model, x, class_index=173)
+    assert sal.maps.shape == (3, 8, 14, 14) and sal.maps.dtype == np.float32
+    assert np.isfinite(sal.maps).all() and sal.maps.min() >= 0 and sal.maps.max() == pytest.approx(1.0)
+    assert sal.class_index == 173
+    with torch.inference_mode():
+        probs = tiny_classifier.model(x).softmax(-1)[:, 173].numpy()
+    np.testing.assert_allclose(sal.probs, probs, atol=1e-5)
+    up = sal.upsampled()
+    assert up.shape == (3, 8, 224, 224) and 0 <= up.min() and up.max() <= 1
+
+
+def test_the_top_class_is_the_default(tiny_classifier, fixture_views):
+    x = fixture_views[1]
+    with torch.inference_mode():
+        top = int(tiny_classifier.model(x).softmax(-1).mean(0).argmax())
+    assert explain.token_saliency(tiny_classifier.model, x).class_index == top
+
+
+@pytest.mark.timeout(900)
+def test_deletion_masking_salient_patches_hurts_more_than_random(tiny_classifier, fixture_views):
+    # Faithfulness: the class probability falls further when the 10/20/30 % most salient patches are
+    # masked than when as many random patches are, averaged over views of both fixture videos
+    # (every third 4x3 view: all 4 clips, each crop).
+    results = [explain.deletion_test(tiny_classifier.model, x[::3], seeds=2) for x in fixture_views]
+    salient = np.mean([r.salient_drop for r in results], axis=0)
+    random = np.mean([r.random_drop for r in results], axis=0)
+    assert (salient > random).all(), (salient, random)
+
+
+def test_masking_zeroes_exactly_the_chosen_patches():
+    x = torch.ones(1, 3, 8, 224, 224)
+    order = torch.arange(8 * 14 * 14).flip(0)[None]  # last token first: frame 7, row 13, column 13
+    masked = explain.mask_patches(x, order, 1 / (8 * 14 * 14))
+    assert masked[0, :, 7, 208:, 208:].abs().sum() == 0
+    assert masked.sum() == x.sum() - 3 * 16 * 16
+    assert torch.equal(explain.mask_patches(x, order, 0.0), x)
+
+
+def test_half_precision_weights_are_explained_in_float32(tiny_checkpoint, fixture_views):
+    from umt_desktop.core.model.checkpoint import load_checkpoint
+
+    model = load_checkpoint(tiny_checkpoint).model
+    reference = explain.token_saliency(model, fixture_views[0][:1], class_index=5)
+    half = load_checkpoint(tiny_checkpoint).model.to(torch.bfloat16)
+    sal = explain.token_saliency(half, fixture_views[0][:1], class_index=5)
+    assert next(half.parameters()).dtype == torch.bfloat16  # the caller's model is left as it was
+    assert np.isfinite(sal.maps).all()
+    # bf16 weights rounded: the maps agree on where the model looked, not to the last bit
+    assert np.corrcoef(sal.maps.ravel(), reference.maps.ravel())[0, 1] > 0.8
+
+
+def test_an_unknown_class_is_a_user_error(tiny_classifier):
+    with pytest.raises(UMTError, match="no class 'flying a kite'"):
+        explain.resolve_class(tiny_classifier.labels, "flying a kite")
+    assert explain.resolve_class(tiny_classifier.labels, "Jumpstyle_Dancing") == 173
+    assert explain.resolve_class(tiny_classifier.labels, "12") == 12
+
+
+def test_explain_video_writes_one_strip_per_clip(tiny_classifier, reference_videos, tmp_path):
+    from umt_desktop.core.video.transforms import resized_size
+
+    path = reference_videos[0][0]  # 340x256: frames resized to short side 224
+    width, _ = resized_size(340, 256, 224)
+    written = explain.explain_video(tiny_classifier, path, tmp_path / "out", views="4x3")
+    assert [p.name for p in written] == [f"{path.stem}_clip{i}.png" for i in range(1, 5)]
+    image = cv2.imread(str(written[0]))
+    assert image.shape == (28 + 224, 8 * width, 3)
+    one = explain.explain_video(tiny_classifier, path, tmp_path / "one", views="1x1", class_label="writing")
+    assert len(one) == 1 and cv2.imread(str(one[0])).shape == (28 + 224, 8 * width, 3)
