@@ -48,7 +48,10 @@ class Saliency:
 
 
 def _float32_model(model: UMT) -> UMT:
-    """The model itself when it is float32; a float32 copy otherwise (gradients need the range)."""
+    """The model itself when it is float32; a float32 copy otherwise (gradients need the range).
+
+    The model is only read, never changed (no hooks, no .grad): a live loop may share it.
+    """
     if all(p.dtype == torch.float32 for p in model.parameters()):
         return model
     cached = getattr(model, "_explain_float32", None)
@@ -72,28 +75,20 @@ def token_saliency(model: UMT, x: torch.Tensor, class_index: int | None = None, 
         with torch.inference_mode():
             class_index = int(net(x[:12]).float().softmax(-1).mean(0).argmax())
     maps, probs = [], []
-    depth = len(net.blocks)
-    layer = depth - 1 if method != "grad-act-last" else None
+    last = method == "grad-act-last"
     for view in x.split(1):
-        captured: dict[str, torch.Tensor] = {}
-
-        def keep(_module, args, output=None):
-            t = args[0] if output is None else output
-            t.retain_grad()
-            captured["tokens"] = t
-
-        hook = (net.blocks[layer].register_forward_pre_hook(lambda m, a: keep(m, a))
-                if layer is not None else net.blocks[-1].register_forward_hook(keep))
-        try:
-            with torch.enable_grad(), torch.autocast(device.type, enabled=False):
-                view = view.detach().requires_grad_(True)  # gradients flow even where weights are frozen
-                logits = net(view)
-                logits[0, class_index].backward()
-        finally:
-            hook.remove()
-            net.zero_grad(set_to_none=True)
-        a = captured["tokens"].detach()[0]  # (N, D)
-        g = captured["tokens"].grad[0]
+        # The model's own forward, written out so the tokens can be kept without hooks: no state on the
+        # (possibly shared) module changes, and no parameter gradient is computed or stored.
+        with torch.no_grad(), torch.autocast(device.type, enabled=False):
+            tokens = net.patch_embed(view) + net.pos_embed.to(view.dtype)
+            for block in net.blocks if last else net.blocks[:-1]:
+                tokens = block(tokens)
+        with torch.enable_grad(), torch.autocast(device.type, enabled=False):
+            tokens = tokens.clone().requires_grad_(True)
+            out = tokens if last else net.blocks[-1](tokens)
+            logits = net.head(net.fc_norm(out.mean(dim=1)))
+            (g,) = torch.autograd.grad(logits[0, class_index], tokens)
+        a, g = tokens.detach()[0], g[0]  # (N, D)
         if method == "gradcam":
             score = (a * g.mean(dim=0, keepdim=True)).sum(-1)
         else:
