@@ -53,3 +53,23 @@ def test_readable_palette_lifts_muted_and_selected_text_to_4_5():
         # Muted is still muted: lighter than the text on light, darker on dark.
         assert contrast_ratio(muted_text(p), p.color(QPalette.Window)) < contrast_ratio(
             p.color(QPalette.WindowText), p.color(QPalette.Window))
+
+
+def test_each_group_keeps_its_own_classes_apart_when_colours_run_out():
+    colours = ClassColours()
+    colours.show("whole", [1, 2, 3, 4, 5])
+    colours.show("live", [6, 7, 8, 1, 2])  # 8 classes: every colour in use
+    chart = [6, 9, 1, 7]  # 9 is a ninth class
+    colours.show("chart", chart)
+    assert len({colours.slot(c) for c in chart}) == len(chart)  # the chart's lines never look alike
+    assert len({colours.slot(c) for c in [1, 2, 3, 4, 5]}) == 5  # the whole-video colours stay apart
+    # The shared colour is taken from the least important class (a live one), not a whole-video one.
+    assert colours.slot(9) not in {colours.slot(c) for c in [1, 2, 3, 4, 5]}
+
+
+def test_a_new_class_avoids_the_colours_of_classes_listed_after_it():
+    colours = ClassColours()
+    colours.show("whole", [1, 2, 3, 4, 5])
+    colours.show("live", [6, 7, 8])
+    colours.show("chart", [6, 9, 8, 1])  # 9 comes before 8 and 1, which already have colours
+    assert len({colours.slot(c) for c in [6, 9, 8, 1]}) == 4

@@ -204,9 +204,11 @@ class ClassColours:
                 self._watchers.discard(widget)
 
     # -- internals ----------------------------------------------------------------
+    def _order(self) -> list[str]:
+        return [g for g in GROUP_ORDER if g in self.groups] + [g for g in self.groups if g not in GROUP_ORDER]
+
     def _held(self) -> list[int]:
-        order = [g for g in GROUP_ORDER if g in self.groups] + [g for g in self.groups if g not in GROUP_ORDER]
-        return list(dict.fromkeys(c for g in order for c in self.groups[g]))
+        return list(dict.fromkeys(c for g in self._order() for c in self.groups[g]))
 
     def _free_slot(self, used: set[int]) -> int:
         n = len(self.colours)
@@ -220,19 +222,33 @@ class ClassColours:
         return candidate
 
     def _resolve(self) -> None:
-        """Keep every shown class's colour unless an earlier shown class has it."""
-        taken: set[int] = set()
-        for c in self._held():
-            current = self.slots.get(c)
-            if current is not None and current not in taken:
-                taken.add(current)
-                continue
-            if len(taken) >= len(self.colours):  # more classes shown than colours: share, stably
-                if current is None:
-                    self.slots[c] = self._free_slot(set())
-                continue
-            self.slots[c] = self._free_slot(taken)
-            taken.add(self.slots[c])
+        """Deal the colours again: a group's classes always differ among themselves, and differ
+        from every earlier group's while colours last; a class keeps its colour when it can."""
+        n = len(self.colours)
+        owner: dict[int, tuple[int, int]] = {}  # slot -> (group rank, position) of the class that has it
+        decided: dict[int, int] = {}  # class -> slot, this round
+        for rank, group in enumerate(self._order()):
+            # Classes an earlier group placed keep their colours; the group's others avoid them.
+            in_group: set[int] = {decided[c] for c in self.groups[group] if c in decided}
+            for position, c in enumerate(self.groups[group]):
+                if c in decided:
+                    continue
+                current = self.slots.get(c)
+                if current is not None and current not in owner and current not in in_group:
+                    slot = current
+                elif len(owner) < n:  # a colour nobody shown has
+                    slot = self._free_slot(set(owner) | in_group)
+                else:  # share, but never within the group: take the colour of the least important class
+                    choices = [s for s in range(n) if s not in in_group]
+                    if not choices:
+                        slot = current if current is not None else self._free_slot(set())
+                    elif current in choices:
+                        slot = current
+                    else:
+                        slot = max(choices, key=lambda s: owner.get(s, (len(GROUP_ORDER), 0)))
+                self.slots[c] = decided[c] = slot
+                in_group.add(slot)
+                owner.setdefault(slot, (rank, position))
 
 
 _instance: ClassColours | None = None
