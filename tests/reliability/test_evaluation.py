@@ -232,3 +232,218 @@ def test_a_csv_with_a_non_finite_time_is_a_line_numbered_error(tmp_path, value):
     assert proc.returncode == 1
     line = assert_one_line_error(proc)
     assert "val.csv line 3" in line and "time_start/time_end" in line, line
+
+
+# -- a disk that fills up during a run -----------------------------------------------------------
+def _list_of_copies(root: Path, n: int) -> tuple[Path, list[int]]:
+    """n videos (copies of the mini-Kinetics clips) in an MMAction2 list; returns it and the targets."""
+    import shutil
+
+    from tests.helpers.mini_kinetics import N_VIDEOS, source_videos
+
+    base = truth(probabilities("1x1"))
+    (root / "videos").mkdir(parents=True, exist_ok=True)
+    lines, targets = [], []
+    for j in range(n):
+        shutil.copyfile(source_videos(N_VIDEOS)[j % N_VIDEOS], root / "videos" / f"v{j:02d}.mp4")
+        lines.append(f"videos/v{j:02d}.mp4 {base[j % N_VIDEOS]}")
+        targets.append(base[j % N_VIDEOS])
+    ann = root / "list.txt"
+    ann.write_text("\n".join(lines) + "\n")
+    return ann, targets
+
+
+def _expected_of_copies(targets: list[int]) -> dict:
+    from tests.helpers.mini_kinetics import N_VIDEOS
+
+    probs = probabilities("1x1")
+    return expected_metrics([probs[j % N_VIDEOS] for j in range(len(targets))], targets)
+
+
+def _fill(disk: Path, leave: int = 0) -> Path:
+    """Fill a filesystem with one file, then give back `leave` bytes."""
+    filler = disk / "filler"
+    chunk = b"\0" * 4096
+    with filler.open("wb", buffering=0) as f:
+        try:
+            while True:
+                f.write(chunk)
+        except OSError:
+            pass
+    if leave:
+        os.truncate(filler, max(0, filler.stat().st_size - leave))
+    return filler
+
+
+@pytest.fixture
+def small_disk(tmp_path, monkeypatch):
+    """A real 4 MiB tmpfs holding the data folder (root only)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to mount a small tmpfs for a real full disk")
+    disk = tmp_path / "disk"
+    if not _mounted(disk, "size=4m"):
+        pytest.skip("tmpfs cannot be mounted here")
+    monkeypatch.setenv("UMT_DESKTOP_DATA_DIR", str(disk))
+    yield disk
+    _unmount(disk)
+
+
+def test_a_disk_filling_up_during_eval_is_one_line_and_the_run_resumes(small_disk, tmp_path):
+    ann, targets = _list_of_copies(tmp_path / "k", 40)
+    filler = _fill(small_disk, leave=160 * 1024)  # room for the run, not for its 40 videos
+    proc = umt("eval", tmp_path / "k", "--ann", ann, "--checkpoint", TINY, "--views", "1x1", *CPU,
+               "--batch-size", "1")
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("umt-desktop: error: the disk holding the evaluation history") and "is full" in last
+    run_id = last.split("--resume ")[1].split("`")[0]
+    filler.unlink()
+    with History() as history:
+        run = history.get_run(run_id)
+        assert run.status == "interrupted"
+        kept = history.count_done(run_id)
+    assert 0 < kept < len(targets)
+    proc = umt("eval", "--list")
+    assert proc.returncode == 0 and "interrupted" in proc.stdout
+    proc = umt("eval", "--resume", run_id, *CPU, "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    want = _expected_of_copies(targets)
+    assert result["videos"] == len(targets) and result["top1"] == pytest.approx(want["top1"], abs=1e-3)
+
+
+def test_a_full_disk_stops_an_in_process_run_that_then_resumes(small_disk, tmp_path):
+    from umt_desktop.core.errors import DiskFullError
+    from umt_desktop.core.evaluation.run import EvalRun, EvalSettings
+
+    ann, targets = _list_of_copies(tmp_path / "k", 12)
+    settings = EvalSettings(root=str(tmp_path / "k"), ann=str(ann), checkpoints=[str(TINY)], views="1x1",
+                            device="cpu", workers=0, batch_size=1)
+    filled = []
+
+    def progress(p) -> None:
+        if p.done >= 2 and not filled:
+            filled.append(_fill(small_disk))
+
+    run = EvalRun(settings, progress=progress, dist_env=None)
+    with pytest.raises(DiskFullError) as caught:
+        run.run()
+    message = str(caught.value)
+    assert "is full" in message and f"--resume {run.run_id}" in message and "\n" not in message
+    filled[0].unlink()
+    with History() as history:
+        assert history.get_run(run.run_id).status == "interrupted"  # also when the status could not be written
+    [result] = EvalRun(resume=run.run_id, dist_env=None).run()
+    want = _expected_of_copies(targets)
+    assert result.videos == len(targets) and result.top1 == pytest.approx(want["top1"], abs=1e-3)
+
+
+# -- export destinations, checked before any work ----------------------------------------------------
+def test_export_into_a_missing_folder_or_onto_a_folder_is_refused_first(tmp_path):
+    path = database_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    run_id = _fill_history(path)
+    (tmp_path / "taken.csv").mkdir()
+    cases = [(tmp_path / "missing" / "out.csv", "does not exist"), (tmp_path / "taken.csv", "is a folder"),
+             (tmp_path, "is a folder"), (tmp_path / "out.txt", "use a .csv or .json")]
+    for dest, reason in cases:
+        proc = umt("eval", "--export", run_id, dest)
+        assert proc.returncode == 1
+        line = assert_one_line_error(proc)
+        assert str(dest.name) in line and reason in line, line
+    # Checked before the history is read: the destination's error wins over a damaged history.
+    _damage_later_pages(path)
+    proc = umt("eval", "--export", run_id, tmp_path / "missing" / "out.csv")
+    assert "does not exist" in assert_one_line_error(proc)
+    assert not (tmp_path / "missing").exists()
+
+
+# -- runs whose process is gone; one process per run -------------------------------------------------
+HOLDER = """
+import sys
+from umt_desktop.core.evaluation.history import History
+history = History(sys.argv[1])
+history.claim_run(sys.argv[2])
+print("claimed", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_killed_run_reads_as_interrupted_and_a_busy_run_is_refused(tmp_path):
+    ann, targets = _list_of_copies(tmp_path / "k", 6)
+    proc = umt("eval", tmp_path / "k", "--ann", ann, "--checkpoint", TINY, "--views", "1x1", *CPU,
+               "--batch-size", "1", "--stop-after", "2")
+    assert proc.returncode == 130
+    run_id = proc.stderr.split("--resume ")[1].split("`")[0]
+    # Another process works on the run: shown as running, a second resume is refused in one line.
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(database_path()), run_id],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "claimed"
+        with History() as history:
+            run = history.get_run(run_id)
+            assert (run.status, run.pid) == ("running", holder.pid)
+            with pytest.raises(RunBusyError, match=f"already running \\(process {holder.pid}"):
+                history.claim_run(run_id)
+        proc = umt("eval", "--resume", run_id, *CPU)
+        assert proc.returncode == 1
+        line = assert_one_line_error(proc)
+        assert f"evaluation run {run_id} is already running (process {holder.pid}" in line
+        assert "running" in umt("eval", "--list").stdout.splitlines()[0]
+        os.kill(holder.pid, signal.SIGKILL)  # kill -9: no chance to write its status
+        holder.wait()
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
+    with History() as history:
+        assert history.get_run(run_id).status == "interrupted"
+    listed = umt("eval", "--list").stdout.splitlines()[0]
+    assert run_id in listed and "interrupted" in listed
+    proc = umt("eval", "--resume", run_id, *CPU, "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["videos"] == len(targets)
+    assert result["top1"] == pytest.approx(_expected_of_copies(targets)["top1"], abs=1e-3)
+
+
+def test_a_run_claimed_in_this_process_is_not_claimed_twice():
+    path = database_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with History() as history:
+        run_id = history.create_run(root="/d", ann=None, layout="folders", views="1x1", settings={}, summary={},
+                                    checkpoints=[], videos=[])
+        with pytest.raises(RunBusyError, match="already running in this program"):
+            history.claim_run(run_id)
+        history.set_status(run_id, "interrupted")
+        history.release_run(run_id)
+        history.claim_run(run_id)
+        assert history.get_run(run_id).status == "running"
+        history.release_run(run_id)
+        assert history.get_run(run_id).status == "interrupted"  # released without a status: not running
+        with pytest.raises(DatasetError, match="already exists"):
+            history.create_run(root="/d", ann=None, layout="folders", views="1x1", settings={}, summary={},
+                               checkpoints=[], videos=[], run_id=run_id)
+
+
+def test_an_older_history_gains_the_new_columns_and_keeps_its_runs(tmp_path):
+    """A schema-1 file (before runs knew their process) opens, keeps its runs, reads old 'running' as interrupted."""
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path)
+    schema = history_module.SCHEMA.replace(
+        """    error TEXT,
+    owner_pid INTEGER,               -- the process working on the run (running only)
+    owner_host TEXT,
+    owner_start TEXT                 -- that process's start time, against pid reuse
+""", "    error TEXT\n")
+    assert "owner_pid" not in schema
+    db.executescript(schema + "PRAGMA user_version = 1;")
+    db.execute("INSERT INTO runs (id, created, updated, status, root, views, settings) "
+               "VALUES ('old-run', 1.0, 1.0, 'running', '/d', '1x1', '{}')")
+    db.commit()
+    db.close()
+    with History(path) as history:
+        [run] = history.runs()
+        assert (run.id, run.status, run.pid) == ("old-run", "interrupted", None)
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == history_module.SCHEMA_VERSION

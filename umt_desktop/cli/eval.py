@@ -58,13 +58,10 @@ def add_parser(sub) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object per checkpoint, one per line")
     p.add_argument("--list", action="store_true", help="list past runs and exit")
     p.add_argument("--export", nargs=2, metavar=("RUN_ID", "FILE"), help="write a run's predictions to FILE (.csv or .json)")
+    p.add_argument("--run-id", metavar="ID", help="the id of the new run (default: a fresh one); lets a launcher "
+                   "follow the run it started")
     p.add_argument("--stop-after", type=positive_int, help=argparse.SUPPRESS)  # interrupt after N videos (resume tests)
     p.set_defaults(run=run)
-
-
-
-
-
 
 def run(args) -> int:
     from ..core.errors import DatasetError
@@ -73,6 +70,8 @@ def run(args) -> int:
         return _list_runs(args.json)
     if args.export:
         return _export(*args.export)
+    if args.resume is not None and args.run_id is not None:
+        raise DatasetError("--run-id names a new run; --resume continues an existing one: give one of them")
     if args.resume is None:
         if not args.root:
             raise DatasetError("give the dataset folder ROOT (or --resume RUN_ID, --list)")
@@ -83,7 +82,7 @@ def run(args) -> int:
 
 def _evaluate(args) -> int:
     from ..core.evaluation.distributed import DistributedError, detect
-    from ..core.errors import Cancelled
+    from ..core.errors import Cancelled, UMTError
     from ..core.evaluation.run import EvalRun, EvalSettings
 
     env = detect()
@@ -117,7 +116,7 @@ def _evaluate(args) -> int:
         bar.update(p.done, p.total, extra)
 
     run = EvalRun(settings, resume=args.resume, progress=progress if main else None,
-                  stop_after=args.stop_after, dist_env=env)
+                  stop_after=args.stop_after, dist_env=env, run_id=args.run_id)
     if env is not None:
         _stop_on_sigterm(run, env)
     try:
@@ -145,6 +144,10 @@ def _evaluate(args) -> int:
             bar.close()
         if e.quiet:
             return 1
+        raise
+    except UMTError:
+        if bar is not None:
+            bar.close()  # the error line comes after the bar's last line
         raise
     except KeyboardInterrupt:
         if bar is not None:
@@ -209,14 +212,14 @@ def _list_runs(as_json: bool) -> int:
             for rec in runs:
                 doc = rec.to_json()
                 doc["done"] = history.count_done(rec.id)
-                doc["total"] = len(history.run_videos(rec.id))
+                doc["total"] = history.count_videos(rec.id)
                 print_json(doc)
             return 0
         if not runs:
             print("no evaluation runs yet")
             return 0
         for rec in runs:
-            total = len(history.run_videos(rec.id))
+            total = history.count_videos(rec.id)
             done = history.count_done(rec.id)
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(rec.created))
             scores = ", ".join(
@@ -227,18 +230,8 @@ def _list_runs(as_json: bool) -> int:
 
 
 def _export(run_id: str, dest: str) -> int:
-    from ..core.errors import UMTError
-    from ..core.evaluation.history import History
-    from ..core.model.labels import labels_for
+    from ..core.evaluation.export import export_run
 
-    with History() as history:
-        record = history.get_run(run_id)
-        labels = []
-        for c in record.checkpoints:
-            try:
-                labels.append(list(labels_for(c["num_classes"], record.settings.get("labels")).names))
-            except UMTError:
-                labels.append([])
-        path = history.export(run_id, dest, labels=labels)
+    path = export_run(run_id, dest)  # the destination is checked before the history is opened
     print(f"exported run {run_id} to {path}", file=sys.stderr)
     return 0

@@ -20,8 +20,10 @@ Where each thing lives (the front ends in ``umt_desktop.cli`` and ``umt_desktop.
     ``dataset``     class folders, MMAction2 lists, Kinetics CSVs
     ``pipeline``    the label-free part: decode worker processes, batches of views from several videos
     ``run``         ``EvalRun``: the pipeline with labels, metrics, resume
-    ``history``     the SQLite history of runs and predictions
+    ``history``     the SQLite history of runs and predictions; damaged files, ``move_aside``
+    ``export``      a stored run to CSV/JSON with class names (CLI and window)
     ``distributed`` torchrun: ranks, process groups, gathering
+    ``launch``      ``torchrun_command``: the command line of a data-parallel run, run id chosen by the launcher
 ``batch``        classifying many videos: folders and lists through the pipeline, resumable .jsonl/.csv rows
 ``explain``      saliency maps: where in a view's 8 frames the model looked (Grad-CAM on tokens)
 ``bench``        ``umt-desktop bench``: model, classify and evaluation throughput

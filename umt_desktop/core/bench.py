@@ -412,7 +412,7 @@ def reference_throughput(root: Path, checkpoint: Path, device: str, workers: int
     """The reference's test loop on our decode workers: float32, naive attention, 8 videos a batch."""
     from .classifier import load_classifier
     from .evaluation.dataset import KineticsFolder
-    from .evaluation.run import decode_stream
+    from .evaluation.run import time_pipeline
 
     clf = load_classifier(checkpoint, device=device, precision="float32", reader=reader,
                           naive_attention=True, batch_size=REFERENCE_BATCH_VIDEOS * VIEWS_PER_VIDEO)
@@ -420,27 +420,10 @@ def reference_throughput(root: Path, checkpoint: Path, device: str, workers: int
         clf.model.onednn = False
     items = sorted(KineticsFolder.open(root).labelled(clf.labels)[0], key=lambda it: it.id)
     jobs = [(i, str(it.path)) for i, it in enumerate(items)]
-    t0 = time.perf_counter()
-    first_at = None
-    pending: list[np.ndarray] = []
-    for d in decode_stream(jobs, "4x3", reader, workers):
-        if first_at is None:
-            first_at = time.perf_counter()
-        if d.views is not None:
-            pending.append(d.views)
-        if len(pending) == REFERENCE_BATCH_VIDEOS:
-            clf.predict_views(np.concatenate(pending))
-            pending = []
-    if pending:
-        clf.predict_views(np.concatenate(pending))
-    _sync(clf.device)
-    end = time.perf_counter()
-    n = len(jobs)
-    return {
-        "videos": n,
-        "videos_per_second": n / (end - t0),
-        "steady_videos_per_second": (n - 1) / (end - first_at) if first_at and n > 1 and end > first_at else None,
-    }
+    # The same timed loop as `measure_throughput`; batches of 8 videos' views, as the reference's loader.
+    timing = time_pipeline(jobs, "4x3", clf=clf, reader=reader, workers=workers,
+                           batch_size=REFERENCE_BATCH_VIDEOS * VIEWS_PER_VIDEO).to_json()
+    return {k: timing[k] for k in ("videos", "videos_per_second", "steady_videos_per_second")}
 
 
 # -- the whole run -----------------------------------------------------------------

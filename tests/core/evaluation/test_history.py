@@ -104,3 +104,16 @@ def test_several_processes_write_at_once():
             p.join(120)
         assert [p.exitcode for p in procs] == [0, 0, 0]
         assert len(history.predictions(run_id)) == 120
+
+
+def test_export_run_writes_class_names_and_checks_the_destination_first(tmp_path):
+    from umt_desktop.core.evaluation.export import export_run
+
+    with History() as history:
+        run_id = _new_run(history)
+        history.add_predictions(run_id, [Prediction(0, "c/0.mp4", 0, pred=1, top5=[(1, 0.6), (0, 0.4)])])
+    rows = list(csv.DictReader(export_run(run_id, tmp_path / "out.csv").open()))
+    assert [(r["target_label"], r["pred_label"], r["correct"]) for r in rows] == [("abseiling", "air drumming", "0")]
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]  # written whole, nothing left over
+    with pytest.raises(DatasetError, match="does not exist"):
+        export_run("no-such-run", tmp_path / "nowhere" / "out.csv")

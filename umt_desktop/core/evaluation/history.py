@@ -778,10 +778,10 @@ EXPORT_SUFFIXES = (".csv", ".json")
 def check_export_path(dest: str | Path) -> Path:
     """`dest` as an export file name that can be written, checked before any work; DatasetError if not."""
     dest = Path(dest).expanduser()
-    if dest.suffix.lower() not in EXPORT_SUFFIXES:
-        raise DatasetError(f"export to {dest.name}: use a .csv or .json file name")
     if dest.is_dir():
         raise DatasetError(f"cannot export to {dest}: it is a folder; give a file name ending in .csv or .json")
+    if dest.suffix.lower() not in EXPORT_SUFFIXES:
+        raise DatasetError(f"export to {dest.name}: use a .csv or .json file name")
     folder = dest.parent
     if not folder.exists():
         raise DatasetError(f"cannot export to {dest}: the folder {folder} does not exist")

@@ -698,13 +698,11 @@ def measure_throughput(
     if not items:
         raise DatasetError(f"no videos to time in {root}")
     jobs = [(i, str(it.path)) for i, it in enumerate(items)]
-    n_views = 0
-    first_at = None  # when the first video came out of the pipeline (worker start-up before it)
-    t0 = time.perf_counter()
     if mode == "model":
         first = decode_views(jobs[0][1], views, reader)
         per_batch = max(1, clf.batch_size // len(first))
         batch = np.concatenate([first] * per_batch)
+        n_views = 0
         t0 = time.perf_counter()
         left = len(jobs)
         while left > 0:
@@ -713,31 +711,58 @@ def measure_throughput(
             left -= k
             n_views += k * len(first)
         _sync(clf)
-    elif clf is None:
+        timing = PipelineTiming(len(jobs), n_views, t0, None, time.perf_counter())
+    else:  # decoding alone, or exactly what `eval` and batch classification run
+        timing = time_pipeline(jobs, views, clf=clf, reader=reader, workers=workers,
+                               batch_size=clf.batch_size if clf is not None else None)
+    return {"mode": mode, **timing.to_json(), "workers": workers}
+
+
+@dataclass
+class PipelineTiming:
+    """How long a pass of the pipeline took (perf_counter times)."""
+
+    videos: int
+    views: int
+    start: float
+    first_at: float | None  # when the first video came out (decode worker start-up before it)
+    end: float
+
+    def to_json(self) -> dict:
+        seconds = self.end - self.start
+        n, first = self.videos, self.first_at
+        return {
+            "videos": n,
+            "views": self.views,
+            "seconds": seconds,
+            "videos_per_second": n / seconds if seconds > 0 else 0.0,
+            "views_per_second": self.views / seconds if seconds > 0 else 0.0,
+            "startup_seconds": (first - self.start) if first is not None else 0.0,
+            # after the first video: without worker start-up
+            "steady_videos_per_second": (n - 1) / (self.end - first)
+            if first is not None and n > 1 and self.end > first else None,
+        }
+
+
+def time_pipeline(jobs: list[tuple[int, str]], views: str, *, clf=None, reader: str = DEFAULT_READER,
+                  workers: int = 2, batch_size: int | None = None) -> PipelineTiming:
+    """The one timed pass over `jobs` for benchmarks: decode workers alone (`clf` None) or feeding
+    batches of `batch_size` views through `clf` (`classify_stream`, what `eval` runs)."""
+    n_views = 0
+    first_at = None
+    t0 = time.perf_counter()
+    if clf is None:
         for d in decode_stream(jobs, views, reader, workers):
             if first_at is None:
                 first_at = time.perf_counter()
             n_views += len(d.views) if d.views is not None else 0
-    else:  # exactly what `eval` and batch classification run
-        for r in classify_stream(clf, jobs, views, reader=reader, workers=workers, batch_size=clf.batch_size):
+    else:
+        for r in classify_stream(clf, jobs, views, reader=reader, workers=workers, batch_size=batch_size):
             if first_at is None:
                 first_at = time.perf_counter()
             n_views += r.views
         _sync(clf)
-    end = time.perf_counter()
-    seconds = end - t0
-    steady = (len(jobs) - 1) / (end - first_at) if first_at is not None and len(jobs) > 1 and end > first_at else None
-    return {
-        "mode": mode,
-        "videos": len(jobs),
-        "views": n_views,
-        "seconds": seconds,
-        "videos_per_second": len(jobs) / seconds if seconds > 0 else 0.0,
-        "views_per_second": n_views / seconds if seconds > 0 else 0.0,
-        "startup_seconds": (first_at - t0) if first_at is not None else 0.0,
-        "steady_videos_per_second": steady,  # after the first video: without worker start-up
-        "workers": workers,
-    }
+    return PipelineTiming(len(jobs), n_views, t0, first_at, time.perf_counter())
 
 
 def _sync(clf) -> None:
