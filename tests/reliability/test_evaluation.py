@@ -447,3 +447,26 @@ def test_an_older_history_gains_the_new_columns_and_keeps_its_runs(tmp_path):
         [run] = history.runs()
         assert (run.id, run.status, run.pid) == ("old-run", "interrupted", None)
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == history_module.SCHEMA_VERSION
+
+
+def test_a_resume_that_fails_while_planning_leaves_the_run_free(tmp_path):
+    """A window resuming in its own process: a failed start must not keep the run claimed."""
+    import shutil
+
+    from umt_desktop.core.errors import CheckpointError
+    from umt_desktop.core.evaluation.run import EvalRun
+
+    checkpoint = shutil.copyfile(TINY, tmp_path / "copy.pth")
+    ann, targets = _list_of_copies(tmp_path / "k", 4)
+    proc = umt("eval", tmp_path / "k", "--ann", ann, "--checkpoint", checkpoint, "--views", "1x1", *CPU,
+               "--batch-size", "1", "--stop-after", "1")
+    assert proc.returncode == 130
+    run_id = proc.stderr.split("--resume ")[1].split("`")[0]
+    checkpoint.rename(tmp_path / "moved.pth")
+    with pytest.raises(CheckpointError):
+        EvalRun(resume=run_id, dist_env=None).run()
+    with History() as history:
+        assert history.get_run(run_id).status == "interrupted"
+    (tmp_path / "moved.pth").rename(checkpoint)
+    [result] = EvalRun(resume=run_id, dist_env=None).run()
+    assert result.videos == len(targets)

@@ -310,6 +310,7 @@ class EvalRun:
         self.summary: DatasetSummary | None = None
         self.classifiers: list = []
         self._plan: RunPlan | None = None
+        self._claimed = False  # this run holds the run in the history (created or claimed it)
         self.computed = 0  # videos computed in this session (all ranks)
 
     @property
@@ -348,7 +349,11 @@ class EvalRun:
             try:
                 plan = self._make_plan()
             except UMTError as e:
+                self._abandon()
                 self.group.broadcast(str(e))  # the other ranks stop quietly: rank 0 reports it
+                raise
+            except BaseException:
+                self._abandon()
                 raise
         plan = self.group.broadcast(plan)
         if isinstance(plan, str):
@@ -382,15 +387,19 @@ class EvalRun:
             stored["root"] = self.settings.root  # the dataset moved; the plan stays the same
         self.settings = EvalSettings(**{**stored, **self._runtime()})
         history.claim_run(self.resume_id, world_size=self.group.world_size)  # RunBusyError if another works on it
+        self._claimed = True
+        return self._plan_resumed(history, record)
+
+    def _abandon(self) -> None:
+        """Planning failed after the run was created or claimed: leave it interrupted, let it go."""
+        if not self._claimed:
+            return
         try:
-            return self._plan_resumed(history, record)
-        except BaseException:
-            try:
-                history.set_status(self.resume_id, "interrupted")
-            except UMTError:
-                pass
-            history.release_run(self.resume_id)
-            raise
+            self.history.set_status(self.run_id, "interrupted")
+        except UMTError:
+            pass  # a run that no process works on reads as interrupted anyway
+        self.history.release_run(self.run_id)
+        self._claimed = False
 
     def _load(self, paths: list[tuple[str, str]]) -> list[PlannedCheckpoint]:
         from ..classifier import load_classifier
@@ -424,6 +433,7 @@ class EvalRun:
             videos=[(it.id, _relative(root, it.path), it.label, it.label_index) for it in items],
             world_size=self.group.world_size, run_id=self._new_id,
         )
+        self.run_id, self._claimed = run_id, True
         return self._plan_of(history, run_id, checkpoints, items)
 
     def _plan_resumed(self, history: History, record) -> RunPlan:
@@ -502,8 +512,9 @@ class EvalRun:
         return results
 
     def _close(self) -> None:
-        if self.is_main and self.run_id is not None and self._history is not None:
+        if self._claimed and self._history is not None:
             self._history.release_run(self.run_id)
+            self._claimed = False
         if self.group is not None:
             self.group.close()
             self.group = None
