@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -343,7 +343,7 @@ def test_a_full_disk_stops_an_in_process_run_that_then_resumes(small_disk, tmp_p
 def test_export_into_a_missing_folder_or_onto_a_folder_is_refused_first(tmp_path):
     path = database_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    run_id = _fill_history(path)
+    run_id = fill_history(path)
     (tmp_path / "taken.csv").mkdir()
     cases = [(tmp_path / "missing" / "out.csv", "does not exist"), (tmp_path / "taken.csv", "is a folder"),
              (tmp_path, "is a folder"), (tmp_path / "out.txt", "use a .csv or .json")]
@@ -353,7 +353,7 @@ def test_export_into_a_missing_folder_or_onto_a_folder_is_refused_first(tmp_path
         line = assert_one_line_error(proc)
         assert str(dest.name) in line and reason in line, line
     # Checked before the history is read: the destination's error wins over a damaged history.
-    _damage_later_pages(path)
+    damage_later_pages(path)
     proc = umt("eval", "--export", run_id, tmp_path / "missing" / "out.csv")
     assert "does not exist" in assert_one_line_error(proc)
     assert not (tmp_path / "missing").exists()
