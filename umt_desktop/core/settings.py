@@ -39,6 +39,8 @@ DEFAULTS: dict[str, Any] = {
     "theme": "system",  # system, light, dark
     "geometry": "",  # base64 of QWidget.saveGeometry()
     "window_state": "",  # base64 of QMainWindow.saveState()
+    "splitter": "",  # base64 of the Classify page's QSplitter.saveState() (video | results)
+    "tab": "",  # the tab shown last (its title)
     "recent_files": [],
     "last_folder": "",
 }

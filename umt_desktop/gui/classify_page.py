@@ -133,8 +133,8 @@ class ClassifyPage(QWidget):
         rv.addWidget(self.no_model_box)
         rv.addWidget(live_box)
         rv.addWidget(self.whole_box)
+        rv.addWidget(self.playlist_box)  # above the chart: never scrolled out of sight
         rv.addWidget(chart_box, 1)
-        rv.addWidget(self.playlist_box)
         self._right_filler = QWidget()  # takes the chart's room while there is no model
         self._right_filler.setVisible(False)
         rv.addWidget(self._right_filler, 1)

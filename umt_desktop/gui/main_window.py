@@ -10,7 +10,6 @@ through the one `Notifier`.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -31,17 +30,19 @@ from ..core.settings import Settings
 from . import menus, window_state
 from .batch_view import BatchView, DropChoice
 from .classify_page import DROP_HINT, LIVE_EMPTY, WHOLE_EMPTY, ClassifyPage
+from .drop_overlay import DropOverlay
 from .evaluate import EvalPanel
 from .menus import set_status
 from .model_control import DEFAULT_ZOO_MODEL, ModelControl  # noqa: F401  (DEFAULT_ZOO_MODEL: public name)
 from .playback import Playback
+from .whole_video import WholeVideo
 from .notifications import NotificationBanner, Notifier
 from .palette import class_colours
 from .theme import WINDOW_STYLE, apply_theme
 from .widgets import format_time, glyph_icon
 from .widgets.timeline import TimelineEntry
 from .widgets.topk_panel import ScoreRow
-from .workers import Job, JobRunner, classify_video
+from .workers import Job, JobRunner
 
 WINDOW_SETTINGS = ("span", "stride", "smoothing", "threshold", "topk")
 
@@ -61,16 +62,15 @@ class MainWindow(QMainWindow):
         self.runner = JobRunner(self.notifier, self)
         self.session = Session()
         self.models = ModelControl(self, model or self.settings["model"] or "")
-        self.classify_job: Job | None = None
         self.predictions_shown = 0
         self.closing = False
         self.settings_persist = True  # False for headless captures: leave the user's settings alone
 
         self.setWindowTitle("UMT Desktop")
-        self.setAcceptDrops(True)
         self._build_views()
         self._build_live()
         self.playback = Playback(self)
+        self.whole_video = WholeVideo(self)
         self.commands = menus.build(self)
         self.play_action = self.commands.play  # the names tests and captures know
         self.page.play_button.setDefaultAction(self.commands.play)
@@ -129,6 +129,7 @@ class MainWindow(QMainWindow):
         outer.addWidget(self.drop_choice)
         outer.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
+        self.drop_overlay = DropOverlay(self, central, self.open_dropped)
         self.setStyleSheet(WINDOW_STYLE)
 
     def _build_live(self) -> None:
@@ -188,7 +189,7 @@ class MainWindow(QMainWindow):
         )
         self.notifier.warning("No model is installed yet: download one or import a .pth file",
                               action=("Models…", self.models.show_manager), timeout=0)
-        self._update_actions()
+        self.update_actions()
 
     def _model_loaded(self, classifier) -> None:
         names = list(classifier.labels.names)
@@ -207,7 +208,7 @@ class MainWindow(QMainWindow):
             self._start_stream(self.source)
         if self.session.is_file:
             self.classify_whole_video()
-        self._update_actions()
+        self.update_actions()
 
     # ----------------------------------------------------------------- sources
     def open_sources(self, items: list[str]) -> bool:
@@ -237,7 +238,7 @@ class MainWindow(QMainWindow):
         self.page.playlist.show_items(items, self.session.index)
         # One file needs no list, unless it failed: then the list says so and offers to remove it.
         self.playlist_box.setVisible(len(items) > 1 or any(i.state == FAILED for i in items))
-        self._update_actions()
+        self.update_actions()
 
     def remove_item(self, index: int) -> None:
         """Take playlist item `index` out (Delete, or the playlist's context menu)."""
@@ -280,7 +281,7 @@ class MainWindow(QMainWindow):
             self._start_stream(s.source)
             if s.is_file:
                 self.classify_whole_video()
-        self._update_actions()
+        self.update_actions()
 
     def _start_stream(self, source: str, start: float = 0.0) -> None:
         self.playback.start(start)
@@ -290,26 +291,11 @@ class MainWindow(QMainWindow):
         self.set_playing(False)
 
     # ------------------------------------------------------------ drag & drop
-    def dragEnterEvent(self, event) -> None:
-        if event.mimeData().hasUrls() or event.mimeData().hasText():
-            event.acceptProposedAction()
-
-    def dragMoveEvent(self, event) -> None:
-        if event.mimeData().hasUrls() or event.mimeData().hasText():
-            event.acceptProposedAction()
-
-    def dropEvent(self, event) -> None:
-        mime = event.mimeData()
-        items = []
-        if mime.hasUrls():
-            items = [url.toLocalFile() if url.isLocalFile() else url.toString() for url in mime.urls()]
-        elif mime.hasText():
-            items = [line.strip() for line in mime.text().splitlines() if line.strip()]
+    def open_dropped(self, items: list[str]) -> None:
+        """What was dropped on the window (the drop overlay hands it over)."""
         if not items:
             self.notifier.error("Nothing to open in what was dropped")
-            return
-        event.acceptProposedAction()
-        if DropChoice.wants_choice(items):
+        elif DropChoice.wants_choice(items):
             self.drop_choice.ask(items)
         else:
             self.open_sources(items)
@@ -351,7 +337,7 @@ class MainWindow(QMainWindow):
         self.commands.step.setIcon(glyph_icon("step", colour))
         self.commands.step_back.setIcon(glyph_icon("step-back", colour))
         self.commands.play.setText("&Pause" if playing else "&Play")
-        self._update_actions()
+        self.update_actions()
 
     # ---------------------------------------------------------- live results
     def _on_opened(self, duration: float) -> None:
@@ -367,7 +353,7 @@ class MainWindow(QMainWindow):
                 self.notifier.error(held_back)
         self.video.set_frame(image, index, t)
         if first:
-            self._update_actions()  # a frame to save
+            self.update_actions()  # a frame to save
         self.timeline.set_position(t)
         self.show_time(t)
 
@@ -387,7 +373,7 @@ class MainWindow(QMainWindow):
         self.filmstrip.set_frames([(i, thumbs.get(i)) for i in result.frames], top.index, result.confident)
         self.predictions_shown += 1
         if self.predictions_shown == 1:
-            self._update_actions()  # results to export
+            self.update_actions()  # results to export
         self.predictionShown.emit(result)
         self.playback.on_window()
 
@@ -406,7 +392,7 @@ class MainWindow(QMainWindow):
         self.notifier.error(message)
         s = self.session
         if not s.windows:  # nothing came: clear what an earlier source or the waiting text left
-            self.page.clear_results(f"No windows: {s.name} could not be played",
+            self.page.clear_results("No windows: this source could not be played",
                                     "No whole-video result" if s.is_file else WHOLE_EMPTY)
             self.video.clear()
             self.video.set_placeholder(f"Cannot play {s.name}", message)
@@ -427,51 +413,11 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------ whole-video 4x3
     def classify_whole_video(self) -> Job | None:
-        if self.classifier is None or not self.session.is_file:
-            return None
-        run, path, clf = self.session.runs.current, self.source, self.classifier
-        self.page.whole_progress.setVisible(True)
-        self.whole_panel.clear("Classifying the whole video (4 clips × 3 crops)…")
-        self.whole_header.setText("")
-        job = Job(classify_video, clf, path, "4x3", self.settings["topk"], name="whole-video classification")
-        self.classify_job = job
-        started = time.perf_counter()
-        self.runner.start(
-            job,
-            on_result=lambda result: self._whole_done(result, run, clf, time.perf_counter() - started),
-            on_error=lambda message: self._whole_failed(message, run),
-            on_finished=lambda: self._whole_finished(job),
-            notify_errors=False,
-        )
-        return job
+        return self.whole_video.classify()
 
-    def _whole_done(self, result, run, clf, wall: float) -> None:
-        if clf is not self.classifier or self.closing or not self.session.set_whole(result, clf.name, run):
-            return  # another file or another model since this job started
-        self.whole_panel.set_rows([ScoreRow(t.index, t.label, t.score) for t in result.top])
-        t = result.timings
-        nb = "\u00a0"  # a number stays with its unit when the line wraps
-        self.whole_header.setText(
-            f"{result.seconds:.2f}{nb}s with {clf.name} (decode{nb}{t.get('decode', 0):.2f}{nb}s, "
-            f"model{nb}{t.get('model', 0):.2f}{nb}s)")
-        self.whole_header.setToolTip(f"12 views; {clf.runtime.label}")
-        self.wholeVideoShown.emit(result)
-        self._update_actions()
-
-    def _whole_failed(self, message: str, run) -> None:
-        if not self.session.is_current(run):
-            return
-        if not self.session.failed:
-            self.whole_panel.clear("The whole video could not be classified")
-            self.whole_header.setText(message)
-        now = self.session.whole_failed(message, run)
-        if now:
-            self.notifier.error(now)
-
-    def _whole_finished(self, job: Job) -> None:
-        if job is self.classify_job:
-            self.classify_job = None
-            self.page.whole_progress.setVisible(False)
+    @property
+    def classify_job(self) -> Job | None:
+        return self.whole_video.job
 
     # ----------------------------------------------------------------- export
     def export_data(self) -> dict:
@@ -531,11 +477,20 @@ class MainWindow(QMainWindow):
         self.settings["theme"] = theme
         apply_theme(QApplication.instance(), theme)
 
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not getattr(self, "_shown", False):
+            self._shown = True
+            window_state.restore_split(self)
+
     def changeEvent(self, event) -> None:
         # The glyph icons are drawn in the text colour: redraw them whenever the palette changes
         # (View → Theme, Preferences, or the system's own light/dark switch).
         if event.type() in (QEvent.PaletteChange, QEvent.ApplicationPaletteChange) and hasattr(self, "commands"):
             self.set_playing(self.live.running() and not self.live.paused())
+        elif event.type() == QEvent.WindowStateChange and hasattr(self, "commands"):
+            self.commands.full_screen.setChecked(self.isFullScreen())  # also when the system changed it
+            self.commands.leave_full_screen.setEnabled(self.isFullScreen())
         super().changeEvent(event)
 
     def show_about(self):
@@ -560,7 +515,7 @@ class MainWindow(QMainWindow):
         if open_documentation() is None:
             self.notifier.info("The guide to this window is docs/gui.md in the UMT Desktop source distribution")
 
-    def _update_actions(self) -> None:
+    def update_actions(self) -> None:
         a, s = getattr(self, "commands", None), self.session
         if a is None:
             return

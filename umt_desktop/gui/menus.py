@@ -67,6 +67,9 @@ class Actions:
         self.models_folder = make("Open the &models folder", w.models.open_folder)
         self.full_screen = QAction("&Full screen", window, checkable=True)
         self.full_screen.toggled.connect(lambda on: w.showFullScreen() if on else w.showNormal())
+        self.playlist_remove = w.page.playlist.remove_action  # Delete, while the playlist has the focus
+        self.leave_full_screen = make("Leave full screen", lambda: self.full_screen.setChecked(False))
+        self.leave_full_screen.setEnabled(False)  # only while full screen: Esc stays free otherwise
         apply_shortcuts({row.action: getattr(self, row.action) for row in SHORTCUTS})
         self.themes: dict[str, QAction] = {}
         group = QActionGroup(window)
@@ -78,7 +81,7 @@ class Actions:
             self.themes[key] = a
         for a in (self.open, self.url, self.play, self.step, self.step_back, self.forward, self.back, self.export,
                   self.snapshot, self.models, self.next, self.previous, self.stop, self.full_screen,
-                  self.preferences, self.documentation, self.shortcuts):
+                  self.preferences, self.documentation, self.shortcuts, self.leave_full_screen):
             window.addAction(a)  # shortcuts work while the menu bar is hidden (full screen)
 
 

@@ -24,7 +24,7 @@ class PlaylistView(QListWidget):
         self.setSelectionMode(QAbstractItemView.SingleSelection)
         self.itemActivated.connect(lambda item: self.playRequested.emit(self.row(item)))
         self.remove_action = QAction("Remove from playlist", self)
-        self.remove_action.setShortcut(Qt.Key_Delete)
+        # Its key (Delete) comes from the window's shortcut table, like every other key.
         self.remove_action.setShortcutContext(Qt.WidgetShortcut)
         self.remove_action.triggered.connect(self._remove_current)
         self.addAction(self.remove_action)

@@ -37,9 +37,11 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("stop", ("Ctrl+.",), "Stop", "Playback"),
     Shortcut("previous", ("PgUp",), "Previous in the playlist", "Playback"),
     Shortcut("next", ("PgDown",), "Next in the playlist", "Playback"),
+    Shortcut("playlist_remove", ("Del",), "Remove the selected item from the playlist", "Playback"),
     Shortcut("reclassify", ("Ctrl+R",), "Classify the whole video again (4 clips × 3 crops)", "Playback"),
     Shortcut("models", ("Ctrl+M",), "Model manager", "Model"),
     Shortcut("full_screen", ("F11",), "Full screen", "View", QKeySequence.FullScreen),
+    Shortcut("leave_full_screen", ("Esc",), "Leave full screen", "View"),
     Shortcut("documentation", ("F1",), "Documentation", "Help"),
     Shortcut("shortcuts", ("Ctrl+/",), "Keyboard shortcuts (this list)", "Help"),
 )

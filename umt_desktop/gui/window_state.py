@@ -1,4 +1,5 @@
-"""The window's size, position and tool bar state, kept in the settings between sessions."""
+"""The window's layout kept in the settings between sessions: size and position, tool bar,
+the split between the video and the results, and the tab shown last."""
 
 from __future__ import annotations
 
@@ -27,6 +28,18 @@ def restore(window) -> None:
     state = _decode(settings["window_state"]) if settings["window_state"] else None
     if state is not None:
         window.restoreState(state)
+    tabs = window.tabs
+    for i in range(tabs.count()):
+        if settings["tab"] and tabs.tabText(i).replace("&", "") == settings["tab"]:
+            tabs.setCurrentIndex(i)
+
+
+def restore_split(window) -> None:
+    """The split between the video and the results; once the window is shown (before that
+    the splitter has no size of its own to share out)."""
+    split = _decode(window.settings["splitter"]) if window.settings["splitter"] else None
+    if split is not None:
+        window.page.splitter.restoreState(split)
 
 
 def save(window) -> None:
@@ -34,6 +47,8 @@ def save(window) -> None:
     settings = window.settings
     settings["geometry"] = _encode(window.saveGeometry())
     settings["window_state"] = _encode(window.saveState())
+    settings["splitter"] = _encode(window.page.splitter.saveState())
+    settings["tab"] = window.tabs.tabText(window.tabs.currentIndex()).replace("&", "")
     settings["device"] = window.device_selector.device()
     settings["precision"] = window.device_selector.precision()
     try:

@@ -76,7 +76,7 @@ class TopKPanel(QWidget):
         track.setAlpha(70)
         if not self.rows:
             p.setPen(muted_text(pal))
-            p.drawText(self.rect(), Qt.AlignCenter, self.empty_text)
+            p.drawText(self.rect().adjusted(6, 0, -6, 0), Qt.AlignCenter | Qt.TextWordWrap, self.empty_text)
             return
         fm = self.fontMetrics()
         rh = self._row_height()
