@@ -11,9 +11,11 @@ batches of views from several videos), so the probabilities are the ones
 `Classifier.classify` gives for each video alone, at the evaluation's speed. A video
 that cannot be decoded yields a row with its error; the others go on.
 
-`ResultsFile` appends one whole line per video (one `os.write`, then `fsync`): a process
-that dies leaves at most a partial last line, which the next open cuts off, so running
-the same command again skips what is done and never duplicates a row. Formats: `.jsonl`
+`ResultsFile` appends one whole line per video with one `os.write` (a process that dies
+never leaves half a row behind) and flushes it to the disk at least once a second and on
+close (`fsync`: a reboot loses at most the last second of rows, which the next run
+computes again; a partial last line is cut off when the file is reopened). Running the
+same command again skips what is done and never duplicates a row. Formats: `.jsonl`
 (the `classify --json` objects) and `.csv` (`csv_header(topk)`).
 """
 
@@ -210,15 +212,19 @@ class ResultsFile:
     """A results file that is appended one whole row at a time and reopened to resume.
 
     Opening reads what is there (`rows`, `done`), cuts off a partial last line left by a
-    process that died while writing, and holds a lock so that two runs never write the
-    same file. `append(row)` writes one `classify --json` object as one line and flushes
-    it to the disk; a failed write (disk full) leaves the file as it was and raises.
+    machine that stopped while writing, and holds a lock so that two runs never write the
+    same file. `append(row)` writes one `classify --json` object as one line (one `write`
+    call) and flushes the file to the disk when `sync_every` seconds have passed since the
+    last flush (0: after every row), and on close; a failed write (disk full) leaves the
+    file as it was and raises.
     """
 
-    def __init__(self, path: str | Path, topk: int = 5) -> None:
+    def __init__(self, path: str | Path, topk: int = 5, sync_every: float = 1.0) -> None:
         self.path = Path(path)
         self.format = output_format(self.path)
         self.topk = topk
+        self.sync_every = sync_every
+        self._synced = time.monotonic()
         self.rows: list[dict] = []
         self.done: dict[str, dict] = {}  # result_key -> row
         self._fd: int | None = None
@@ -324,7 +330,8 @@ class ResultsFile:
             written = os.write(self._fd, data)
             if written != len(data):
                 raise OSError(28, os.strerror(28))  # a short write: the disk is full
-            os.fsync(self._fd)
+            if time.monotonic() - self._synced >= self.sync_every:
+                self.sync()
         except OSError as e:
             try:
                 os.ftruncate(self._fd, self._size)  # never leave half a row behind
@@ -336,10 +343,20 @@ class ResultsFile:
         self.rows.append(row)
         self.done[result_key(row["video"])] = row
 
+    def sync(self) -> None:
+        """Flush what was appended to the disk (a few milliseconds; `append` does it once a second)."""
+        os.fsync(self._fd)
+        self._synced = time.monotonic()
+
     def close(self) -> None:
         if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+            try:
+                self.sync()
+            except OSError:
+                pass  # a device that cannot flush (a full disk was reported by append already)
+            finally:
+                os.close(self._fd)
+                self._fd = None
 
 
 def _lock(fd: int, path: Path) -> None:
