@@ -4,6 +4,7 @@ figures from the widgets. Real runs on worker threads, a real history database."
 
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 import sqlite3
@@ -249,6 +250,31 @@ def test_a_past_run_clicked_fills_the_form_and_resume_only_for_unfinished(qtbot,
     panel.shutdown()
 
 
+def test_export_a_past_run_with_class_names(qtbot, tmp_path, notifier):
+    run_id = _stored_run(tmp_path, [TINY])
+    panel = EvalPanel(notifier=notifier)
+    qtbot.addWidget(panel)
+    panel.resize(1260, 740)
+    panel.show()
+    qtbot.waitUntil(lambda: history_shows(panel, "finished"), timeout=30_000)
+    click_history_row(qtbot, panel, 0)
+    dest = tmp_path / "out.csv"
+    qtbot.mouseClick(panel.export_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: _open_dialog(panel) is not None, timeout=5_000)
+    name = _open_dialog(panel).findChild(QLineEdit, "fileNameEdit")
+    QApplication.clipboard().setText(str(dest))
+    qtbot.keyClick(name, Qt.Key_A, Qt.ControlModifier)
+    qtbot.keyClick(name, Qt.Key_V, Qt.ControlModifier)
+    qtbot.keyClick(name, Qt.Key_Return)
+    qtbot.waitUntil(lambda: notifier.last("success") is not None, timeout=30_000)
+    assert str(dest) in notifier.last("success").text and run_id in notifier.last("success").text
+    rows = list(csv.DictReader(dest.open()))
+    assert len(rows) == len(truth(probabilities("1x1")))
+    labels = set(names(truth(probabilities("1x1"))))
+    assert all(r["target_label"] in labels for r in rows)  # class names, not only indices
+    panel.shutdown()
+
+
 def test_a_run_that_a_live_process_works_on_cannot_be_resumed(qtbot, notifier):
     with History() as history:
         run_id = history.create_run(
@@ -321,6 +347,31 @@ def test_two_checkpoints_compared_with_a_chart_each(qtbot, tmp_path, notifier):
     click_item(qtbot, panel.table, panel.table.visualItemRect(panel.table.item(0, 0)))
     assert panel.checkpoint_combo.currentText() == "tiny_umt" and "tiny_umt" in panel.class_chart.title
     panel.shutdown()
+
+
+def test_the_all_gpus_choice_runs_the_cores_torchrun_command_under_the_tabs_run_id(qtbot, tmp_path, notifier):
+    """What "all N GPUs (torchrun)" starts, here with two CPU processes: the run is the one
+    whose id the tab chose, followed through the history, with the same figures."""
+    from umt_desktop.core.evaluation.history import new_run_id
+    from umt_desktop.gui.evaluate import jobs
+    from umt_desktop.gui.workers import Job, JobRunner
+
+    probs = probabilities("1x1")
+    targets = truth(probs)
+    root = make_folders(tmp_path / "k", targets, corrupt=False)
+    settings = EvalSettings(root=str(root), checkpoints=[str(TINY)], views="1x1", device="cpu", workers=0)
+    run_id = new_run_id()
+    runner = JobRunner(notifier)
+    job = Job(jobs.run_evaluation, settings, run_id, None, 2, name="evaluation")
+    with qtbot.waitSignal(job.signals.finished, timeout=RUN_TIMEOUT):
+        runner.start(job)
+    assert job.error_message is None and notifier.last("error") is None
+    assert isinstance(job.value, jobs.Finished) and job.value.run_id == run_id
+    assert job.latest is not None and job.latest.total == len(targets)
+    assert job.value.results[0].top1 == pytest.approx(expected_metrics(probs, targets)["top1"], abs=1e-3)
+    with History() as history:
+        assert [r.id for r in history.runs()] == [run_id]
+        assert history.get_run(run_id).world_size == 2
 
 
 def test_best_and_worst_classes_with_few_classes():

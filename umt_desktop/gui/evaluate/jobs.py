@@ -12,7 +12,6 @@ the tab always shows the newest figures however many reports queue up.
 
 from __future__ import annotations
 
-import json
 import re
 import signal
 import subprocess
@@ -91,7 +90,7 @@ def run_evaluation(job, settings, run_id: str | None = None, resume: str | None 
     pool.releaseThread()
     try:
         if gpus > 1:
-            return _torchrun(job, settings, resume, gpus)
+            return _torchrun(job, settings, run_id, resume, gpus)
         return _in_process(job, settings, run_id, resume)
     finally:
         pool.reserveThread()
@@ -122,25 +121,18 @@ def _in_process(job, settings, run_id, resume):
         return _stopped(job)
 
 
-def _torchrun(job, s, resume, gpus):
-    """All local GPUs: the same `eval` under torchrun, followed through the history database."""
+def _torchrun(job, settings, run_id, resume, gpus):
+    """All local GPUs: the same `eval` under torchrun (the core's command line), followed
+    through the history database under the run id the tab chose."""
     from ...core.evaluation.history import History
+    from ...core.evaluation.launch import torchrun_command
     from ...core.evaluation.run import EvalProgress, results_of
 
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(gpus),
-           "-m", "umt_desktop", "eval", "--json", "--workers", str(s.workers)]
-    if resume:
-        cmd += ["--resume", resume]
-    else:
-        cmd += [s.root, "--views", s.views, "--seed", str(s.seed)]
-        cmd += ["--ann", s.ann] if s.ann else []
-        cmd += ["--limit", str(s.limit)] if s.limit else []
-        for c in s.checkpoints:
-            cmd += ["--checkpoint", c]
+    run_id = resume or run_id
+    cmd = torchrun_command(settings, gpus, run_id=None if resume else run_id, resume=resume)
     began = time.time()
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
-        run_id = resume
+    with tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, text=True)
         with History() as history:
             interrupted = False
             total = None
@@ -148,13 +140,9 @@ def _torchrun(job, s, resume, gpus):
                 if job.cancelled() and not interrupted:
                     proc.send_signal(signal.SIGINT)  # torchrun stops every rank; the run stays resumable
                     interrupted = True
-                if run_id is None:
-                    recent = [r for r in history.runs(5) if r.created >= began - 1]
-                    if recent:
-                        run_id = recent[0].id
-                if run_id is not None:
-                    if total is None:
-                        total = history.count_videos(run_id)
+                if total is None:
+                    total = history.count_videos(run_id) or None  # rank 0 records the plan in one go
+                if total is not None:
                     elapsed = time.time() - began
                     done = history.count_done(run_id)
                     _report(job, run_id, EvalProgress(done, total, 0, elapsed, done / elapsed if elapsed else 0.0))
@@ -164,11 +152,8 @@ def _torchrun(job, s, resume, gpus):
             if job.cancelled() or proc.returncode == 130:
                 return _stopped(job)
             if proc.returncode != 0:
-                raise UMTError(message[-1][len("umt-desktop: "):] if message else
+                raise UMTError(message[-1][len("umt-desktop: "):].removeprefix("error: ") if message else
                                f"torchrun failed with exit code {proc.returncode}")
-            out.seek(0)
-            lines = [ln for ln in out.read().splitlines() if ln.startswith("{")]
-            run_id = json.loads(lines[-1])["run_id"] if lines else run_id
             return Finished(run_id, results_of(history, run_id))
 
 
@@ -227,10 +212,10 @@ def read_run(job, run_id: str) -> RunDetails:
 
 
 def export_run(job, run_id: str, path: str) -> Path:
-    from ...core.evaluation.history import History
+    """The run's per-video predictions with class names, written by the same export as `eval --export`."""
+    from ...core.evaluation.export import export_run as export
 
-    with History() as history:
-        return history.export(run_id, path)
+    return export(run_id, path)
 
 
 # -- words ---------------------------------------------------------------------------------------
