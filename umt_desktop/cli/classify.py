@@ -31,7 +31,7 @@ def add_parser(sub) -> None:
     p.add_argument("--views", default=DEFAULT_PROTOCOL, choices=PROTOCOL_NAMES, help="test protocol (default: 4x3, the published one)")
     p.add_argument("--topk", type=positive_int, default=5, metavar="K")
     p.add_argument("--workers", type=count, metavar="N",
-                   help="decode worker processes (default: one per spare core up to 8; none for a single video)")
+                   help="decode worker processes (default: one per spare core up to 8; none for fewer than 16 videos)")
     p.add_argument("--batch-size", type=positive_int, metavar="N",
                    help="views per forward pass (default: 12 on the CPU, 48 on a GPU)")
     p.add_argument("--reader", default=DEFAULT_READER, choices=READER_NAMES, help="video decoder (default: decord)")

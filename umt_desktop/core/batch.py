@@ -411,9 +411,12 @@ class BatchProgress:
         return (self.total - self.done) / self.videos_per_second
 
 
+WORKERS_FROM = 16  # fewer videos decode faster in this process than a worker process starts (seconds)
+
+
 def default_workers(videos: int) -> int:
-    """Decode processes: none for one video (starting a process costs more), else one per spare core, up to 8."""
-    if videos <= 1:
+    """Decode processes: none for fewer than 16 videos, else one per spare core, up to 8."""
+    if videos < WORKERS_FROM:
         return 0
     return max(1, min(8, (os.cpu_count() or 2) - 1, videos))
 
