@@ -98,11 +98,6 @@ class Gallery:
 
     def save(self, state: str, widget) -> None:
         self.settle()
-        # Messages of earlier states would crowd this one's (errors stay until dismissed).
-        for banner in [widget.banner] if hasattr(widget, "banner") else []:
-            for toast in list(getattr(banner, "toasts", []))[:-2]:
-                toast.dismiss()
-        self.settle(0.1)
         path = self.out / f"{state}-{self.theme}.png"
         if not widget.grab().save(str(path)):
             self.fail(state, f"cannot write {path}")
@@ -112,6 +107,13 @@ class Gallery:
     def fail(self, state: str, why: str) -> None:
         self.failed.append(state)
         print(f"  {state}-{self.theme}: {why}", file=sys.stderr)
+
+
+def _fresh(window) -> None:
+    """Dismiss the messages of earlier states (errors stay until dismissed), so each shows its own."""
+    banner = getattr(window, "banner", None)
+    if banner is not None and hasattr(banner, "clear"):
+        banner.clear()
 
 
 def _menu_action(window, menu: str, text: str):
@@ -188,6 +190,7 @@ def render_theme(theme: str, states: list[str], out: Path) -> int:
     video = write_video(home / "street_dance.mp4", frames=240, size=(640, 360), fps=24.0)
 
     if "playing" in states or "whole-video" in states:
+        _fresh(window)
         window.open_sources([str(video)])
         if g.wait(lambda: window.predictions_shown >= 10, 180):
             if "playing" in states:
@@ -216,6 +219,7 @@ def render_theme(theme: str, states: list[str], out: Path) -> int:
                 g.fail(name, f"{menu} -> {text} opened nothing")
 
     if "failed-source" in states:
+        _fresh(window)
         broken = home / "damaged.mp4"
         broken.write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(4096))
         before = len(window.notifier.history)
@@ -286,6 +290,7 @@ def _render_evaluate(g: Gallery, window, home: Path, states: list[str]) -> None:
     from tests.helpers.mini_kinetics import make_folders, probabilities, truth
 
     root = make_folders(home / "kinetics", truth(probabilities("1x1", n=12)))
+    _fresh(window)
     window.tabs.setCurrentWidget(window.eval_page)
     panel = window.eval_panel
     panel.configure(root, checkpoints=[str(TINY)], views="1x1", device="cpu")
@@ -296,8 +301,12 @@ def _render_evaluate(g: Gallery, window, home: Path, states: list[str]) -> None:
     from PySide6.QtTest import QTest
 
     QTest.mouseClick(panel.start_button, Qt.LeftButton)  # as a person starts it
+
+    def part_done() -> bool:  # the first progress line ("Run …: 3 of 13 videos, …") of a run still going
+        return " of " in panel.status_label.text() and "videos" in panel.status_label.text()
+
     if "evaluate-running" in states:
-        if g.wait(lambda: panel.progress_bar.value() > 0 or done, 120) and not done:
+        if g.wait(lambda: part_done() or bool(done), 120) and not done:
             g.save("evaluate-running", window)
         else:
             g.fail("evaluate-running", "the run ended before it could be shown (or never started)")
