@@ -7,7 +7,8 @@ import os
 import sys
 
 from ..core.options import DEFAULT_PROTOCOL, DEFAULT_READER, PROTOCOL_NAMES, READER_NAMES
-from .common import add_device_options, add_model_options, count, notice_once, positive_int, print_json
+from .common import (add_device_options, add_model_options, count, notice_once, positive_int, print_compile_note,
+                     print_json)
 
 
 def add_parser(sub) -> None:
@@ -81,7 +82,8 @@ def run(args) -> int:
             print(f"nothing left to do: {_n(len(out.rows), 'result')} in {out.path}", file=sys.stderr)
             return 1 if earlier_failed else 0
         clf = load_classifier(args.checkpoint or args.model, device=args.device, precision=args.precision,
-                              labels=args.labels, reader=args.reader)
+                              labels=args.labels, reader=args.reader, compile=args.compile)
+        print_compile_note(clf)
         clf.batch_size = args.batch_size or default_batch_size(clf.device)
         clf.on_notice = notice_once()  # e.g. a batch recomputed in float32 after a float16 overflow
         if batch:  # after the model loaded: a bad checkpoint stays a one-line error

@@ -21,7 +21,17 @@ def add_model_options(parser: argparse.ArgumentParser, multiple: bool = False) -
 
 def add_device_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", help="auto (CUDA if available), cpu, cuda or cuda:N (default: auto)")
-    parser.add_argument("--precision", default="auto", choices=PRECISIONS, help="autocast precision (default: bfloat16 on CUDA, float32 on CPU)")
+    parser.add_argument("--precision", default="auto", choices=PRECISIONS,
+                        help="model precision (default: float16 weights on CUDA, float32 on CPU)")
+    parser.add_argument("--no-compile", dest="compile", action="store_false",
+                        help="run the model uncompiled on CUDA (default: torch.compile where Triton is available)")
+
+
+def print_compile_note(clf) -> None:
+    """One line on stderr when the model runs uncompiled on a GPU for a reason the user did not choose."""
+    note = getattr(clf, "compile_note", None)
+    if note and note != "compilation turned off":
+        print(f"note: {note}", file=sys.stderr)
 
 
 def positive_int(text: str) -> int:

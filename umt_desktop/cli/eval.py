@@ -7,7 +7,7 @@ import sys
 import time
 
 from ..core.options import DEFAULT_PROTOCOL, DEFAULT_READER, PROTOCOL_NAMES, READER_NAMES
-from .common import ProgressBar, add_device_options, count, positive_int, print_json
+from .common import ProgressBar, add_device_options, count, positive_int, print_compile_note, print_json
 
 EPILOG = """\
 layouts:
@@ -101,6 +101,7 @@ def _evaluate(args) -> int:
         precision=args.precision,
         workers=args.workers,
         batch_size=args.batch_size,
+        compile=args.compile,
     )
     bar: ProgressBar | None = None
 
@@ -128,6 +129,7 @@ def _evaluate(args) -> int:
             print(f"{summary.describe()}", file=sys.stderr)
             print(f"{action} {run.run_id}: {run.settings.views} views, {len(run.classifiers)} checkpoint(s) on "
                   f"{run.classifiers[0].runtime.label}{ranks}", file=sys.stderr)
+            print_compile_note(run.classifiers[0])
             for m in summary.missing[:5]:
                 print(f"  missing: {m}", file=sys.stderr)
             if len(summary.missing) > 5:

@@ -36,6 +36,7 @@ from .common import (
     count,
     notice_once,
     positive_int,
+    print_compile_note,
     print_json,
 )
 
@@ -131,7 +132,9 @@ def run(args) -> int:
     # Open the source before loading the model: a bad source fails fast.
     source.open()
     try:
-        clf = load_classifier(args.checkpoint or args.model, device=args.device, precision=args.precision, labels=args.labels)
+        clf = load_classifier(args.checkpoint or args.model, device=args.device, precision=args.precision,
+                              labels=args.labels, compile=args.compile)
+        print_compile_note(clf)
         engine = SlidingWindowEngine(
             clf, span=args.span, stride=args.stride, smoothing=smoothing, threshold=args.threshold, topk=args.topk
         )

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from .model.checkpoint import Checkpoint, load_checkpoint
-from .device import Runtime, resolve
+from .device import Runtime, compile_unavailable, resolve
 from .errors import DeviceError, NumericError
 from .model.labels import LabelSet, labels_for
 from .video.protocols import PROTOCOLS, Protocol, get_protocol
@@ -55,6 +55,7 @@ class Classifier:
         name: str,
         batch_size: int = 12,
         reader: str = DEFAULT_READER,
+        compile: bool = True,
     ) -> None:
         self.checkpoint = checkpoint
         self.labels = labels
@@ -66,6 +67,22 @@ class Classifier:
         self.model = checkpoint.model.to(runtime.device)
         #: called with a one-line note when a batch had to be recomputed in float32
         self.on_notice: Callable[[str], None] | None = None
+        if runtime.dtype is not None:
+            self.model.cast_to_half(runtime.dtype)  # once, instead of autocast on every pass
+        self.overflow_views = 0  # views whose half-precision logits were not finite (recomputed in float32)
+        self._float32_model = None
+        # torch.compile (CUDA only; the CPU path stays as it is): batches run compiled at a few fixed
+        # sizes (a smaller batch is padded), a single view (the live window) through CUDA graphs.
+        self.compile_note: str | None = None  # one line: why the model runs uncompiled on a GPU
+        self.warmup_seconds = 0.0  # spent compiling in warm_up() (and first uses)
+        self._compiled = self._compiled_live = None
+        reason = compile_unavailable(self.device)
+        if compile and reason is None:
+            self._compiled = torch.compile(self.model, dynamic=False)
+            self._compiled_live = torch.compile(self.model, mode="reduce-overhead", dynamic=False)
+        elif self.device.type == "cuda":
+            self.compile_note = reason if compile else "compilation turned off"
+        self._warm: set[int] = set()
 
     @property
     def device(self) -> torch.device:
@@ -83,45 +100,110 @@ class Classifier:
             x = x.pin_memory().to(self.device, non_blocking=True)
         return normalise(x, self.preprocessing.mean, self.preprocessing.std)
 
+    @property
+    def compiled(self) -> bool:
+        return self._compiled is not None
+
     def predict_views(self, views: np.ndarray | torch.Tensor) -> np.ndarray:
         """Softmax probabilities of each view, (V, classes) float32, in batches that fit.
 
-        A batch whose scores are not finite under reduced precision (a float16 overflow)
-        is computed again in float32, and `on_notice` is told so. Rows that stay
-        non-finite are returned as they are: `check_finite` turns them into an error
-        for their video, so they are never shown as a prediction.
+        The batches are queued on the device and read back once at the end. In half
+        precision, views whose scores are not finite (a float16 overflow) are computed again
+        from the stored float32 weights (`overflow_views` counts them) and `on_notice` is told
+        so. Rows that stay non-finite are returned as they are: `check_finite` turns them into
+        an error for their video, so they are never shown as a prediction.
         """
         out = []
         with torch.inference_mode():
             for start in range(0, len(views), self.batch_size):
                 x = self.to_input(views[start : start + self.batch_size])
-                probs = self._forward(x)
-                if self.runtime.autocast is not None and not bool(torch.isfinite(probs).all()):
-                    probs = self._forward(x, autocast=False)
-                    if bool(torch.isfinite(probs).all()):
+                out.append(self._forward(x))
+            probs = torch.cat(out).cpu().numpy()
+            if self.runtime.dtype is not None:
+                bad = np.flatnonzero(~np.isfinite(probs).all(axis=1))
+                if len(bad):
+                    probs[bad] = self._recompute_float32(views, bad)
+                    if np.isfinite(probs[bad]).all():
                         self._notice(f"{self.runtime.precision} overflowed (NaN or infinite scores); "
                                      "computed again in float32")
-                out.append(probs)
-        return torch.cat(out).cpu().numpy()
+        return probs
 
     def _notice(self, text: str) -> None:
         if self.on_notice is not None:
             self.on_notice(text)
 
-    def _forward(self, x: torch.Tensor, autocast: bool = True) -> torch.Tensor:
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
         try:
-            if autocast:
-                with self.runtime.autocast_context():
-                    logits = self.model(x)
-            else:
-                logits = self.model(x.float())
-            return logits.float().softmax(dim=-1)
+            return self._logits(x).float().softmax(dim=-1)
         except torch.cuda.OutOfMemoryError:
             torch.cuda.empty_cache()
             raise DeviceError(
                 f"the GPU ran out of memory on a batch of {len(x)} views; "
                 "lower the batch size or run on the CPU"
             ) from None
+
+    def compiled_sizes(self) -> list[int]:
+        """The batch sizes the compiled model runs at: 1 (live window), 12 (one 4x3 video), the batch size."""
+        return sorted({1, min(12, self.batch_size), self.batch_size})
+
+    def _logits(self, x: torch.Tensor) -> torch.Tensor:
+        if self._compiled is None:
+            return self.model(x)
+        n = len(x)
+        size = next(s for s in self.compiled_sizes() if s >= n)
+        if size > n:  # one compiled shape per size: pad instead of recompiling
+            x = torch.cat([x, x.new_zeros((size - n, *x.shape[1:]))])
+        fn = self._compiled_live if size == 1 else self._compiled
+        try:
+            if size == 1 and hasattr(torch, "compiler") and hasattr(torch.compiler, "cudagraph_mark_step_begin"):
+                torch.compiler.cudagraph_mark_step_begin()
+            t0 = time.perf_counter() if size not in self._warm else None
+            logits = fn(x)
+            if t0 is not None:
+                torch.cuda.synchronize(self.device)
+                self.warmup_seconds += time.perf_counter() - t0
+                self._warm.add(size)
+            # CUDA graphs reuse their output buffers: copy before the next replay.
+            return (logits.clone() if size == 1 else logits)[:n]
+        except torch.cuda.OutOfMemoryError:
+            raise
+        except Exception as e:  # a compiler failure must not stop the work: run it as written
+            self._compiled = self._compiled_live = None
+            self.compile_note = f"torch.compile failed ({type(e).__name__}); running the model uncompiled"
+            return self.model(x[:n])
+
+    def warm_up(self, sizes: list[int] | None = None) -> float:
+        """Compile now for `sizes` (default: every compiled size; 1 records the live window's CUDA
+        graph); the seconds it took. Timed work calls this first, so that compilation is counted apart.
+        """
+        if self._compiled is None:
+            return 0.0
+        t0 = time.perf_counter()
+        with torch.inference_mode():
+            for size in sorted(set(sizes or self.compiled_sizes())):
+                if size not in self._warm and size in self.compiled_sizes():
+                    self._forward(torch.zeros((size, 3, 8, 224, 224), device=self.device))
+        torch.cuda.synchronize(self.device)
+        return time.perf_counter() - t0
+
+    def _recompute_float32(self, views: np.ndarray | torch.Tensor, rows: np.ndarray) -> np.ndarray:
+        """The float32 probabilities of `views[rows]` (half-precision overflow), from the stored weights."""
+        if self._float32_model is None:
+            if self.checkpoint.path is not None:
+                model = load_checkpoint(self.checkpoint.path).model
+            else:
+                import copy
+
+                model = copy.deepcopy(self.model).float()
+            model.naive_attention = self.model.naive_attention
+            self._float32_model = model.to(self.device)
+        self.overflow_views += len(rows)
+        picked = views[torch.as_tensor(rows)] if isinstance(views, torch.Tensor) else views[rows]
+        out = []
+        for start in range(0, len(rows), self.batch_size):
+            x = self.to_input(picked[start : start + self.batch_size])
+            out.append(self._float32_model(x).float().softmax(dim=-1))
+        return torch.cat(out).cpu().numpy()
 
     def top(self, probs: np.ndarray, k: int = 5) -> list[TopK]:
         k = max(1, min(int(k), len(probs)))
@@ -183,10 +265,13 @@ def load_classifier(
     reader: str = DEFAULT_READER,
     naive_attention: bool = False,
     name: str | None = None,
+    compile: bool = True,
 ) -> Classifier:
     """Load a zoo model by name (installed) or a checkpoint file, ready to classify.
 
-    `name`: the display name (default: the zoo name, or the file's stem).
+    `name`: the display name (default: the zoo name, or the file's stem). On CUDA the model
+    runs through `torch.compile` unless `compile=False` (or Triton is missing:
+    `Classifier.compile_note` says so); `Classifier.warm_up()` compiles ahead.
     """
     resolved_name, path = resolve_checkpoint(name_or_path)
     name = name or resolved_name
@@ -194,4 +279,5 @@ def load_classifier(
     checkpoint = load_checkpoint(path)
     checkpoint.model.naive_attention = naive_attention
     label_set = labels_for(checkpoint.num_classes, labels)
-    return Classifier(checkpoint, label_set, runtime, name=name, batch_size=batch_size, reader=reader)
+    return Classifier(checkpoint, label_set, runtime, name=name, batch_size=batch_size, reader=reader,
+                      compile=compile)

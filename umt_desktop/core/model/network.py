@@ -129,6 +129,20 @@ def _cpu_autocast() -> bool:
         return torch.is_autocast_cpu_enabled()
 
 
+HALF_DTYPES = (torch.float16, torch.bfloat16)
+
+
+class LayerNorm(nn.LayerNorm):
+    """LayerNorm with float32 statistics and float32 output whatever the input's dtype.
+
+    Half-precision models keep these weights (and the residual stream) in float32;
+    for float32 inputs this is exactly `nn.LayerNorm`.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.layer_norm(x.float(), self.normalized_shape, self.weight, self.bias, self.eps)
+
+
 class Attention(nn.Module):
     """Multi-head self-attention with UMT's bias layout (q and v biased, k not).
 
@@ -150,6 +164,7 @@ class Attention(nn.Module):
         self.proj = nn.Linear(dim, dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.to(self.qkv.weight.dtype)  # a half-precision model: float32 residual in, half matmuls
         b, n, c = x.shape
         fast = self.onednn and not self.naive and _onednn_usable(x, self.qkv.weight)
         linear = _onednn_linear if fast else F.linear
@@ -158,7 +173,7 @@ class Attention(nn.Module):
         q, k, v = qkv.reshape(b, n, 3, self.num_heads, -1).permute(2, 0, 3, 1, 4).unbind(0)
         if self.naive:
             attn = (q * self.scale) @ k.transpose(-2, -1)
-            x = attn.softmax(dim=-1) @ v
+            x = attn.float().softmax(dim=-1).to(v.dtype) @ v
         else:
             x = F.scaled_dot_product_attention(q, k, v, scale=self.scale)
         return linear(x.transpose(1, 2).reshape(b, n, c), self.proj.weight, self.proj.bias)
@@ -173,6 +188,7 @@ class Mlp(nn.Module):
         self.fc2 = nn.Linear(hidden, dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.to(self.fc1.weight.dtype)
         if self.onednn and _onednn_usable(x, self.fc1.weight):
             h = _onednn_linear(x, self.fc1.weight, self.fc1.bias, gelu=True)
             return _onednn_linear(h, self.fc2.weight, self.fc2.bias)
@@ -182,9 +198,9 @@ class Mlp(nn.Module):
 class Block(nn.Module):
     def __init__(self, dim: int, num_heads: int, naive: bool = False) -> None:
         super().__init__()
-        self.norm1 = nn.LayerNorm(dim, eps=LN_EPS)
+        self.norm1 = LayerNorm(dim, eps=LN_EPS)
         self.attn = Attention(dim, num_heads, naive=naive)
-        self.norm2 = nn.LayerNorm(dim, eps=LN_EPS)
+        self.norm2 = LayerNorm(dim, eps=LN_EPS)
         self.mlp = Mlp(dim, dim * 4)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -215,7 +231,7 @@ class UMT(nn.Module):
         self.blocks = nn.ModuleList(
             Block(d, config.num_heads, naive=naive_attention) for _ in range(config.depth)
         )
-        self.fc_norm = nn.LayerNorm(d, eps=LN_EPS)
+        self.fc_norm = LayerNorm(d, eps=LN_EPS)
         self.head = nn.Linear(d, config.num_classes)
 
     @property
@@ -237,14 +253,35 @@ class UMT(nn.Module):
         for block in self.blocks:
             block.attn.onednn = block.mlp.onednn = bool(value)
 
+    @property
+    def compute_dtype(self) -> torch.dtype:
+        """The dtype of the matmuls: float32, or the half precision set by `cast_to_half`."""
+        return self.patch_embed.proj.weight.dtype
+
+    def cast_to_half(self, dtype: torch.dtype) -> UMT:
+        """Cast the matmul weights once to `dtype` (float16 or bfloat16), in place.
+
+        What stays float32: LayerNorm weights and statistics, the residual stream (each
+        block's half-precision output is added to a float32 sum), the position table, the
+        mean over tokens and the classifier head. Attention runs in `dtype` through SDPA,
+        whose kernels keep the softmax in float32 (the naive path does it explicitly).
+        """
+        if dtype not in HALF_DTYPES:
+            raise ValueError(f"cast_to_half takes float16 or bfloat16, not {dtype}")
+        self.patch_embed.to(dtype)
+        for block in self.blocks:
+            block.attn.to(dtype)
+            block.mlp.to(dtype)
+        return self
+
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.patch_embed(x) + self.pos_embed.to(x.dtype)
+        x = self.patch_embed(x.to(self.compute_dtype)).float() + self.pos_embed
         for block in self.blocks:
             x = block(x)
         return self.fc_norm(x.mean(dim=1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.forward_features(x))
+        return self.head(self.forward_features(x).to(self.head.weight.dtype))
 
 
 def config_from_state_dict(state: dict[str, torch.Tensor]) -> UMTConfig:
