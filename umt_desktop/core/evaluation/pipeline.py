@@ -25,108 +25,13 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from ..errors import NumericError, UMTError
-from ..video.protocols import get_protocol
-from ..video.readers import DEFAULT_READER, open_video
+from ..errors import NumericError
+from ..video.decoding import Decoded, decode_one, decode_stream, decode_views
+from ..video.readers import DEFAULT_READER
 
 
-# -- decoding ----------------------------------------------------------------
-@dataclass
-class Decoded:
-    index: int  # position in the work list
-    views: np.ndarray | None  # (V, 8, 224, 224, 3) uint8
-    error: str | None
-    seconds: float
-    num_frames: int = 0  # of the whole video (0 when it could not be opened)
-    fps: float = 0.0
-    note: str | None = None  # the reader's remark (e.g. OpenCV stood in for decord)
-
-
-def decode_views(path: str | Path, protocol: str, reader: str = DEFAULT_READER) -> np.ndarray:
-    """A video's views exactly as `Classifier.classify` builds them."""
-    return _decode_video(path, protocol, reader)[0]
-
-
-def _decode_video(path: str | Path, protocol: str, reader: str) -> tuple[np.ndarray, int, float, str | None]:
-    proto = get_protocol(protocol)
-    with open_video(path, reader) as video:
-        frames = video.get_frames(proto.indices(video.num_frames))
-        num_frames, fps = video.num_frames, video.fps
-    return proto.views_from_frames(frames), num_frames, fps, video.note
-
-
-def decode_one(index: int, path: str, protocol: str, reader: str) -> Decoded:
-    """One video's views, or its error as one line: a broken file never raises."""
-    t0 = time.perf_counter()
-    try:
-        views, num_frames, fps, note = _decode_video(path, protocol, reader)
-        return Decoded(index, views, None, time.perf_counter() - t0, num_frames, fps, note)
-    except UMTError as e:
-        return Decoded(index, None, str(e), time.perf_counter() - t0)
-    except Exception as e:  # a broken file must never stop the run
-        return Decoded(index, None, f"{Path(path).name} could not be decoded ({type(e).__name__}: {e})"[:300],
-                       time.perf_counter() - t0)
-
-
-class _DecodeJobs:
-    """The work list as a map-style dataset for torch's DataLoader worker processes."""
-
-    def __init__(self, jobs: list[tuple[int, str]], protocol: str, reader: str) -> None:
-        self.jobs, self.protocol, self.reader = jobs, protocol, reader
-
-    def __len__(self) -> int:
-        return len(self.jobs)
-
-    def __getitem__(self, i: int):
-        index, path = self.jobs[i]
-        d = decode_one(index, path, self.protocol, self.reader)
-        import torch
-
-        # A tensor travels through shared memory, not through the pipe.
-        views = torch.from_numpy(d.views) if d.views is not None else None
-        return d.index, views, d.error, d.seconds, d.num_frames, d.fps, d.note
-
-
-def _worker_init(_worker_id: int) -> None:
-    # Each decode process gets one core's worth of threads: parallelism comes from the processes.
-    import cv2
-    import torch
-
-    torch.set_num_threads(1)
-    cv2.setNumThreads(1)
-
-
-def _as_is(sample):
-    return sample
-
-
-def decode_stream(jobs: list[tuple[int, str]], protocol: str, reader: str = DEFAULT_READER,
-                  workers: int = 2, prefetch: int = 4) -> Iterator[Decoded]:
-    """Decoded videos in job order; `workers` spawned processes decode ahead (0: in this process)."""
-    if workers <= 0 or not jobs:
-        for index, path in jobs:
-            yield decode_one(index, path, protocol, reader)
-        return
-    from torch.utils.data import DataLoader
-
-    loader = DataLoader(
-        _DecodeJobs(jobs, protocol, reader),
-        batch_size=None,
-        shuffle=False,
-        num_workers=min(workers, len(jobs)),
-        collate_fn=_as_is,
-        worker_init_fn=_worker_init,
-        multiprocessing_context="spawn",
-        prefetch_factor=prefetch,
-    )
-    it = iter(loader)
-    try:
-        for index, views, error, seconds, num_frames, fps, note in it:
-            yield Decoded(index, views.numpy() if views is not None else None, error, seconds, num_frames, fps, note)
-    finally:
-        shutdown = getattr(it, "_shutdown_workers", None)
-        if shutdown is not None:
-            shutdown()  # stop the decode processes now, also on cancel
+# Decoding (`Decoded`, `decode_one`, `decode_views`, `decode_stream`) lives in `core.video.decoding`:
+# its worker processes import no torch. The names are importable from here too.
 
 
 # -- batching ------------------------------------------------------------------

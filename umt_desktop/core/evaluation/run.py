@@ -62,6 +62,7 @@ class EvalSettings:
     precision: str = "auto"
     workers: int = 2
     batch_size: int | None = None  # views per forward pass; None: 12 on CPU, 48 on CUDA
+    compile: bool = True  # torch.compile on CUDA
 
     STORED = ("root", "checkpoints", "ann", "views", "labels", "limit", "per_class", "seed", "reader")
 
@@ -368,7 +369,8 @@ class EvalRun:
         s = self.settings
         if s is None:
             return {}
-        return {"device": s.device, "precision": s.precision, "workers": s.workers, "batch_size": s.batch_size}
+        return {"device": s.device, "precision": s.precision, "workers": s.workers, "batch_size": s.batch_size,
+                "compile": s.compile}
 
     def _make_plan(self) -> RunPlan:
         from ..classifier import resolve_checkpoint
@@ -408,7 +410,7 @@ class EvalRun:
         s = self.settings
         self.classifiers = [
             load_classifier(path, device=self._device, precision=s.precision, labels=s.labels,
-                            batch_size=self._batch_size(), reader=s.reader, name=name)
+                            batch_size=self._batch_size(), reader=s.reader, name=name, compile=s.compile)
             for name, path in paths
         ]
         return [
@@ -682,6 +684,7 @@ def measure_throughput(
     limit: int | None = None,
     labels: str | Path | None = None,
     reader: str = DEFAULT_READER,
+    compile: bool = True,
 ) -> dict:
     """Run the evaluation pipeline over a folder, outside the history, and time it.
 
@@ -690,7 +693,8 @@ def measure_throughput(
     "model": the model only, on the first video's views repeated for every video.
     Returns {"mode", "videos", "views", "seconds", "videos_per_second", "views_per_second",
     "startup_seconds" (until the first video came out: worker start-up), "steady_videos_per_second"
-    (after the first video; None in model mode or for one video), "workers"}.
+    (after the first video; None in model mode or for one video), "workers", "warmup_seconds"
+    (compilation on CUDA, before the timing)}.
     """
     from ..classifier import load_classifier
 
@@ -702,13 +706,15 @@ def measure_throughput(
     if mode != "decode":
         if checkpoint is None:
             raise UMTError("a checkpoint is needed to time the model")
-        clf = load_classifier(checkpoint, device=device, precision=precision, labels=labels, reader=reader)
+        clf = load_classifier(checkpoint, device=device, precision=precision, labels=labels, reader=reader,
+                              batch_size=batch_size or 12, compile=compile)
         clf.batch_size = batch_size or default_batch_size(clf.device)
         items = folder.labelled(clf.labels)[0]
     items = sorted(items, key=lambda it: it.id)[: limit or None]
     if not items:
         raise DatasetError(f"no videos to time in {root}")
     jobs = [(i, str(it.path)) for i, it in enumerate(items)]
+    warmup = clf.warm_up([s for s in clf.compiled_sizes() if s > 1]) if clf is not None else 0.0
     if mode == "model":
         first = decode_views(jobs[0][1], views, reader)
         per_batch = max(1, clf.batch_size // len(first))
@@ -726,7 +732,7 @@ def measure_throughput(
     else:  # decoding alone, or exactly what `eval` and batch classification run
         timing = time_pipeline(jobs, views, clf=clf, reader=reader, workers=workers,
                                batch_size=clf.batch_size if clf is not None else None)
-    return {"mode": mode, **timing.to_json(), "workers": workers}
+    return {"mode": mode, **timing.to_json(), "workers": workers, "warmup_seconds": warmup}
 
 
 @dataclass

@@ -29,12 +29,12 @@ class Protocol:
     def indices(self, num_frames: int) -> np.ndarray:
         return sample_indices(num_frames, self.clips, CLIP_LEN)
 
-    def views_from_frames(self, frames: np.ndarray) -> np.ndarray:
-        """(clips*8, H, W, 3) sampled frames -> (views, 8, 224, 224, 3) uint8."""
+    def views_from_frames(self, frames: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """(clips*8, H, W, 3) sampled frames -> (views, 8, 224, 224, 3) uint8 (written into `out` if given)."""
         frames = resize_short_side(frames)
         h, w = frames.shape[1:3]
         offsets = three_crop_offsets(w, h) if self.crops == 3 else [center_crop_offset(w, h)]
-        return crop_views(frames, offsets)
+        return crop_views(frames, offsets, out=out)
 
     def load(self, reader: VideoReader) -> np.ndarray:
         return self.views_from_frames(reader.get_frames(self.indices(reader.num_frames)))

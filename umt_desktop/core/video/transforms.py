@@ -8,9 +8,13 @@ Each step is a small function checked against the reference fixtures:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import cv2
 import numpy as np
-import torch
+
+if TYPE_CHECKING:  # torch is imported by `normalise` only: decode workers never load it
+    import torch
 
 CLIP_LEN = 8
 CROP = 224
@@ -62,16 +66,24 @@ def center_crop_offset(width: int, height: int, crop: int = CROP) -> tuple[int, 
 
 
 def crop_views(
-    frames: np.ndarray, offsets: list[tuple[int, int]], clip_len: int = CLIP_LEN, crop: int = CROP
+    frames: np.ndarray, offsets: list[tuple[int, int]], clip_len: int = CLIP_LEN, crop: int = CROP,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """(clips*clip_len, h, w, 3) resized frames -> (crops*clips, clip_len, crop, crop, 3) views."""
+    """(clips*clip_len, h, w, 3) resized frames -> (crops*clips, clip_len, crop, crop, 3) views.
+
+    `out`: a C-contiguous uint8 array of that shape to write the views into (a staging buffer).
+    """
     clips = frames.reshape(-1, clip_len, *frames.shape[1:])
     views = [clips[:, :, y : y + crop, x : x + crop] for x, y in offsets]
+    if out is not None:
+        return np.concatenate(views, axis=0, out=out)
     return np.ascontiguousarray(np.concatenate(views, axis=0))
 
 
 def normalise(views: torch.Tensor, mean, std) -> torch.Tensor:
     """(V, T, H, W, 3) uint8 -> (V, 3, T, H, W) float32, (x - mean) / std per channel."""
+    import torch
+
     x = views.permute(0, 4, 1, 2, 3).float()
     m = torch.tensor(mean, dtype=torch.float32, device=x.device).view(1, 3, 1, 1, 1)
     s = torch.tensor(std, dtype=torch.float32, device=x.device).view(1, 3, 1, 1, 1)
