@@ -69,10 +69,11 @@ class BenchSettings:
     classify: bool = True
     evaluation: bool = True
     workers: int = 2
-    videos: int | None = None  # synthetic folder size; None: 4 on CPU, 32 with CUDA
+    videos: int | None = None  # synthetic folder size; None: 4 on CPU, 256 with CUDA
     reference: bool | None = None  # reference pipeline; None: only on a GPU
     threads: int | None = None  # torch threads; None: torch's default (one per core)
     reader: str = "decord"
+    compile: bool = True  # torch.compile on CUDA: a "compiled" forward path, and the pipelines compiled
 
     @classmethod
     def quick(cls, **overrides) -> BenchSettings:
@@ -190,11 +191,16 @@ def matmul_rates(device: torch.device, precision: str, size: int, repeats: int,
 
 
 # -- model forward -------------------------------------------------------------
-def _paths(device: torch.device, precision: str, naive: bool) -> list[str]:
+def _paths(device: torch.device, precision: str, naive: bool, compile: bool = False) -> list[str]:
     """Which attention/kernel paths are timed for a device and precision."""
     paths = ["fast"]
     if device.type == "cpu" and getattr(_model, "ONEDNN", False):
         paths.append("sdpa")  # the fast CPU path runs its linears on oneDNN: show plain ATen beside it
+    if compile and device.type == "cuda":
+        from .device import compile_unavailable
+
+        if compile_unavailable(device) is None:
+            paths.append("compiled")  # torch.compile of the fast path (what the pipelines run on CUDA)
     if naive and precision == "float32":
         paths.append("naive")
     return paths
@@ -214,12 +220,18 @@ def forward_rows(model_name: str, device: torch.device, precision: str, batches:
     config = MODELS[model_name]
     runtime = resolve(str(device), precision)
     model = random_model(config).to(device)
-    paths = _paths(device, precision, settings.naive)
+    if runtime.dtype is not None:
+        model.cast_to_half(runtime.dtype)  # as the classifier does: weights cast once, no autocast
+    paths = _paths(device, precision, settings.naive, settings.compile)
     gen = torch.Generator(device="cpu").manual_seed(0)
     rows = []
+    compiled = torch.compile(model, dynamic=False) if "compiled" in paths else None
+    compile_seconds: dict[int, float] = {}
 
-    def step(x: torch.Tensor) -> None:
-        with runtime.autocast_context():
+    def step(x: torch.Tensor, path: str = "fast") -> None:
+        if path == "compiled":
+            compiled(x)
+        else:
             model(x)
 
     with torch.inference_mode():
@@ -228,8 +240,9 @@ def forward_rows(model_name: str, device: torch.device, precision: str, batches:
             # milliseconds more against seconds.
             warm = torch.randn(1, 3, config.frames, config.image, config.image, generator=gen).to(device)
             for path in paths:
-                _set_path(model, path)
-                step(warm)
+                if path != "compiled":
+                    _set_path(model, path)
+                    step(warm)
         for batch in batches:
             x = torch.randn(batch, 3, config.frames, config.image, config.image, generator=gen).to(device)
             times: dict[str, list[float]] = {p: [] for p in paths}
@@ -238,12 +251,17 @@ def forward_rows(model_name: str, device: torch.device, precision: str, batches:
                 for path in paths:
                     check()
                     progress(f"forward {config.name} {device} {precision} {path} batch {batch} pass {round_ + 1}")
-                    _set_path(model, path)
+                    _set_path(model, "fast" if path == "compiled" else path)
                     if device.type == "cuda":
                         if round_ == 0:
-                            step(x)  # batch-specific warm-up (cuBLAS/flash kernels); cheap on a GPU
+                            # batch-specific warm-up (cuBLAS/flash kernels; compilation), outside the timing
+                            t_warm = time.perf_counter()
+                            step(x, path)
+                            _sync(device)
+                            if path == "compiled":
+                                compile_seconds[batch] = time.perf_counter() - t_warm
                         torch.cuda.reset_peak_memory_stats(device)
-                    times[path] += _timed(lambda: step(x), device, 1, 0.0, check)
+                    times[path] += _timed(lambda: step(x, path), device, 1, 0.0, check)
                     if device.type == "cuda":
                         peak[path] = max(peak.get(path, 0.0), torch.cuda.max_memory_allocated(device) / 2**20)
                 spent = sum(sum(t) for t in times.values()) / len(paths)
@@ -261,6 +279,8 @@ def forward_rows(model_name: str, device: torch.device, precision: str, batches:
                 }
                 if path in peak:
                     row["gpu_peak_mb"] = peak[path]
+                if path == "compiled":
+                    row["compile_seconds"] = compile_seconds.get(batch)
                 rows.append(row)
     return rows
 
@@ -348,10 +368,11 @@ def synthetic_folder(root: Path, videos: int, labels: list[str]) -> tuple[Path, 
 
 # -- end to end ------------------------------------------------------------------
 def classify_rows(checkpoint: Path, video: Path, device: str, precision: str, repeats: int,
-                  reader: str, check: Callable[[], None]) -> dict:
+                  reader: str, check: Callable[[], None], compile: bool = True) -> dict:
     from .classifier import load_classifier
 
-    clf = load_classifier(checkpoint, device=device, precision=precision, reader=reader)
+    clf = load_classifier(checkpoint, device=device, precision=precision, reader=reader, compile=compile)
+    warmup = clf.warm_up([1, 12])  # compilation (the 1x1 warm-up below, the 4x3 views), counted apart
     clf.classify(video, views="1x1")  # warm-up: decoder and kernels
     runs = []
     for _ in range(max(1, repeats)):
@@ -364,13 +385,19 @@ def classify_rows(checkpoint: Path, video: Path, device: str, precision: str, re
         "model": clf.model.config.name, "device": str(clf.device), "precision": clf.runtime.precision,
         "views": pick.views, "runs": len(runs), "seconds": pick.seconds,
         **{f"{k}_seconds": v for k, v in pick.timings.items()},
+        "compiled": clf.compiled, "warmup_seconds": warmup,
     }
 
 
 def evaluation_rows(root: Path, checkpoint: Path, device: str, precision: str, workers: int,
                     reader: str, reference: bool, check: Callable[[], None],
-                    progress: Callable[[str], None]) -> dict:
-    """decode-only, model-only and end-to-end videos/s of the evaluation pipeline on one folder."""
+                    progress: Callable[[str], None], compile: bool = True) -> dict:
+    """decode-only, model-only and end-to-end videos/s of the evaluation pipeline on one folder.
+
+    Each mode has its whole-run rate (start-up included), its steady rate (after the first video
+    came out) and its start-up (worker processes, first decode) apart; compilation happens before
+    the timing and is reported as `*_warmup_seconds`.
+    """
     from .evaluation.run import measure_throughput
 
     row: dict = {"device": device, "precision": precision, "workers": workers}
@@ -378,11 +405,13 @@ def evaluation_rows(root: Path, checkpoint: Path, device: str, precision: str, w
         check()
         progress(f"evaluation {mode} on {device} ({workers} decode workers)")
         m = measure_throughput(root, None if mode == "decode" else checkpoint, mode=mode, workers=workers,
-                               device=device, precision=precision, reader=reader)
+                               device=device, precision=precision, reader=reader, compile=compile)
         row["videos"] = m["videos"]
         row[f"{mode}_videos_per_s"] = m["videos_per_second"]
         row[f"{mode}_steady_videos_per_s"] = m.get("steady_videos_per_second")
         row[f"{mode}_startup_seconds"] = m.get("startup_seconds")
+        if mode != "decode":
+            row[f"{mode}_warmup_seconds"] = m.get("warmup_seconds")
     # Decoding alone is quick, so its worker start-up is left out (steady rate). End to end is timed
     # whole: "after the first video" would leave out that video's compute when the model is the bound.
     # Batch classification (`classify FOLDER --output FILE`) on the same videos: the same pipeline,
@@ -397,14 +426,19 @@ def evaluation_rows(root: Path, checkpoint: Path, device: str, precision: str, w
     decode = row.get("decode_steady_videos_per_s") or row["decode_videos_per_s"]
     bound = min(decode, row["model_videos_per_s"])
     row["end_to_end_fraction"] = row["full_videos_per_s"] / bound if bound else None
+    steady = row.get("full_steady_videos_per_s")
+    row["steady_end_to_end_fraction"] = steady / bound if bound and steady else None
     if reference:
         check()
         progress(f"reference pipeline on {device} (float32, naive, batches of {REFERENCE_BATCH_VIDEOS})")
         ref = reference_throughput(root, checkpoint, device, workers, reader)
         row["reference_videos_per_s"] = ref["videos_per_second"]
         row["reference_steady_videos_per_s"] = ref["steady_videos_per_second"]
+        row["reference_startup_seconds"] = ref["startup_seconds"]
         theirs = ref["videos_per_second"]
         row["speedup_vs_reference"] = row["full_videos_per_s"] / theirs if theirs else None
+        theirs, ours = ref["steady_videos_per_second"], row.get("full_steady_videos_per_s")
+        row["steady_speedup_vs_reference"] = ours / theirs if ours and theirs else None
     return row
 
 
@@ -415,7 +449,7 @@ def reference_throughput(root: Path, checkpoint: Path, device: str, workers: int
     from .evaluation.run import time_pipeline
 
     clf = load_classifier(checkpoint, device=device, precision="float32", reader=reader,
-                          naive_attention=True, batch_size=REFERENCE_BATCH_VIDEOS * VIEWS_PER_VIDEO)
+                          naive_attention=True, batch_size=REFERENCE_BATCH_VIDEOS * VIEWS_PER_VIDEO, compile=False)
     if hasattr(clf.model, "onednn"):
         clf.model.onednn = False
     items = sorted(KineticsFolder.open(root).labelled(clf.labels)[0], key=lambda it: it.id)
@@ -423,7 +457,7 @@ def reference_throughput(root: Path, checkpoint: Path, device: str, workers: int
     # The same timed loop as `measure_throughput`; batches of 8 videos' views, as the reference's loader.
     timing = time_pipeline(jobs, "4x3", clf=clf, reader=reader, workers=workers,
                            batch_size=REFERENCE_BATCH_VIDEOS * VIEWS_PER_VIDEO).to_json()
-    return {k: timing[k] for k in ("videos", "videos_per_second", "steady_videos_per_second")}
+    return {k: timing[k] for k in ("videos", "videos_per_second", "steady_videos_per_second", "startup_seconds")}
 
 
 # -- the whole run -----------------------------------------------------------------
@@ -500,9 +534,10 @@ def run_bench(settings: BenchSettings | None = None, *, progress: Callable[[str]
                     check()
                     say(f"classify 4x3 on {device}")
                     result.classify.append(classify_rows(checkpoint, video, str(device), precision,
-                                                         settings.repeats, settings.reader, check))
+                                                         settings.repeats, settings.reader, check,
+                                                         settings.compile))
                 if settings.evaluation:
-                    n = settings.videos or (32 if device.type == "cuda" else 4)
+                    n = settings.videos or (256 if device.type == "cuda" else 4)
                     root = tmp / f"videos-{n}"
                     if not root.exists():
                         say(f"writing {n} synthetic videos")
@@ -511,7 +546,7 @@ def run_bench(settings: BenchSettings | None = None, *, progress: Callable[[str]
                     reference = settings.reference if settings.reference is not None else device.type == "cuda"
                     result.evaluation.append(evaluation_rows(root, checkpoint, str(device), precision,
                                                              settings.workers, settings.reader, reference,
-                                                             check, say))
+                                                             check, say, settings.compile))
 
     result.memory = peak_memory(devices)
     # Other work on the machine disturbs timings: the load at the end is recorded beside the start.
