@@ -544,6 +544,7 @@ def measure_batch(root: str | Path, checkpoint: str | Path, *, views: str = "4x3
         try:
             run = BatchRun(clf, videos, views=views, workers=workers, batch_size=clf.batch_size,
                            reader=reader, output=out)
+            clf.warm_up([s for s in clf.compiled_sizes() if s > 1])  # compilation (CUDA) before the timing
             t0 = time.perf_counter()
             first_at = None
             for _ in run.run():
