@@ -34,6 +34,13 @@ def add_parser(sub) -> None:
     p.add_argument("--no-naive", action="store_true", help="skip the naive reference attention")
     p.add_argument("--no-classify", action="store_true", help="skip the end-to-end classify timing")
     p.add_argument("--no-eval", action="store_true", help="skip the evaluation throughput")
+    p.add_argument("--clips", metavar="DIR",
+                   help="time the pipelines on these clips (class folders, e.g. from --write-clips) instead of "
+                        "writing synthetic ones")
+    p.add_argument("--write-clips", metavar="DIR",
+                   help="only write the synthetic clips (--videos N, default 256) into DIR, for a later --clips DIR")
+    p.add_argument("--no-compile", dest="compile", action="store_false",
+                   help="no torch.compile on CUDA (default: a compiled path beside the others, compiled pipelines)")
     p.add_argument("--reference", action=argparse.BooleanOptionalAction, default=None,
                    help="time the reference pipeline (float32, naive, 8-video batches) beside ours (default: on a GPU)")
     p.add_argument("--json", action="store_true", help="print the results as one JSON object instead of tables")
@@ -65,7 +72,7 @@ def settings_from_args(args):
         overrides["gemm_size"] = args.gemm_size
     overrides.update(
         workers=args.workers, naive=not args.no_naive, classify=not args.no_classify,
-        evaluation=not args.no_eval, reference=args.reference,
+        evaluation=not args.no_eval, reference=args.reference, compile=args.compile, clips=args.clips,
     )
     return BenchSettings.quick(**overrides) if args.quick else BenchSettings(**overrides)
 
@@ -74,6 +81,13 @@ def run(args) -> int:
     from ..core.bench import run_bench
     from ..core.jsonio import dumps
 
+    if args.write_clips:
+        from ..core.bench import write_clips
+
+        n = args.videos or 256
+        codec = write_clips(args.write_clips, n)
+        print(f"{n} {codec} clips in {args.write_clips}", file=sys.stderr)
+        return 0
     settings = settings_from_args(args)
     if args.output:
         check_output_file(args.output, "--output")  # before minutes of timing, not after
@@ -97,6 +111,14 @@ def run(args) -> int:
 # -- tables ----------------------------------------------------------------------------
 def _num(value, fmt: str) -> str:
     return "-" if value is None else format(value, fmt)
+
+
+def _pct(value) -> str:
+    return "-" if value is None else f"{100 * value:.0f}%"
+
+
+def _times(value) -> str:
+    return "-" if value is None else f"{value:.2f}x"
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:
@@ -133,6 +155,10 @@ def format_report(data: dict) -> str:
               "-" if r.get("speedup_vs_naive") is None else f"{r['speedup_vs_naive']:.2f}x"]
              for r in data["forward"]],
         ))
+        for r in data["forward"]:
+            if r.get("compile_seconds"):
+                parts.append(f"{r['model']} {r['device']} {r['precision']} batch {r['batch']}: compiled in "
+                             f"{r['compile_seconds']:.1f} s (not in the timing)\n")
     if data["classify"]:
         parts.append("\nclassify one video, 4x3 views (seconds)\n")
         parts.append(_table(
@@ -141,20 +167,35 @@ def format_report(data: dict) -> str:
               f"{r['model_seconds']:.3f}", f"{r['seconds']:.3f}"] for r in data["classify"]],
         ))
     if data["evaluation"]:
-        parts.append("\nevaluation throughput, 4x3 views (videos/s; decode only: after worker start-up; end to end and batch classification: whole run)\n")
+        parts.append("\nevaluation throughput, 4x3 views (videos/s; whole: the whole run, start-up included; "
+                     "steady: after the first video; start-up: seconds until the first video)\n")
         parts.append(_table(
-            ["device", "precision", "workers", "videos", "decode only", "model only", "end to end", "e2e/bound",
-             "batch", "reference", "vs reference"],
+            ["device", "precision", "workers", "videos", "start-up", "decode only", "model only", "end to end",
+             "e2e steady", "steady/bound", "whole/bound", "batch"],
             [[r["device"], r["precision"], str(r["workers"]), str(r["videos"]),
+              _num(r.get("full_startup_seconds"), ".2f"),
               _num(r.get("decode_steady_videos_per_s") or r.get("decode_videos_per_s"), ".2f"),
               _num(r.get("model_videos_per_s"), ".3f"),
               _num(r.get("full_videos_per_s"), ".3f"),
-              "-" if r.get("end_to_end_fraction") is None else f"{100 * r['end_to_end_fraction']:.0f}%",
-              _num(r.get("batch_videos_per_s"), ".3f"),
-              _num(r.get("reference_videos_per_s"), ".3f"),
-              "-" if r.get("speedup_vs_reference") is None else f"{r['speedup_vs_reference']:.2f}x"]
+              _num(r.get("full_steady_videos_per_s"), ".3f"),
+              _pct(r.get("steady_end_to_end_fraction")),
+              _pct(r.get("end_to_end_fraction")),
+              _num(r.get("batch_videos_per_s"), ".3f")]
              for r in data["evaluation"]],
         ))
+        rows = [r for r in data["evaluation"] if r.get("reference_videos_per_s")]
+        if rows:
+            parts.append("\nreference pipeline beside ours (float32, naive attention, batches of 8 videos, uncompiled)\n")
+            parts.append(_table(
+                ["device", "videos", "ref whole", "ref steady", "vs ref whole", "vs ref steady"],
+                [[r["device"], str(r["videos"]), _num(r.get("reference_videos_per_s"), ".3f"),
+                  _num(r.get("reference_steady_videos_per_s"), ".3f"),
+                  _times(r.get("speedup_vs_reference")), _times(r.get("steady_speedup_vs_reference"))]
+                 for r in rows],
+            ))
+        warm = [(r["device"], r.get("full_warmup_seconds")) for r in data["evaluation"] if r.get("full_warmup_seconds")]
+        for device, seconds in warm:
+            parts.append(f"compilation on {device}: {seconds:.1f} s before the timed runs (not in the rates)\n")
     mem = data["memory"]
     gpu = ", ".join(f"{k} {v:.0f} MiB" for k, v in mem.get("gpu_peak_mb", {}).items())
     parts.append(f"\npeak memory: this process {_num(mem['cpu_peak_mb'], '.0f')} MiB"

@@ -12,6 +12,7 @@ Where each thing lives (the front ends in ``umt_desktop.cli`` and ``umt_desktop.
     ``readers``     decord and OpenCV readers, ``open_video``, video file extensions
     ``transforms``  MMAction2's sampler, resize, crops, normalisation
     ``protocols``   the test protocols (4 clips x 3 crops, 1x1) turning a video into a batch of views
+    ``decoding``    decode worker processes (no torch): views into shared memory, in job order
 ``streaming/``   live inference
     ``sources``     files, cameras and network streams as frame sources (seek, pause, pacing)
     ``engine``      ``SlidingWindowEngine``: 8-frame windows, smoothing, "newest window wins"

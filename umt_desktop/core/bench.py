@@ -74,6 +74,7 @@ class BenchSettings:
     threads: int | None = None  # torch threads; None: torch's default (one per core)
     reader: str = "decord"
     compile: bool = True  # torch.compile on CUDA: a "compiled" forward path, and the pipelines compiled
+    clips: str | None = None  # a class-folder tree of clips to use instead of writing synthetic ones
 
     @classmethod
     def quick(cls, **overrides) -> BenchSettings:
@@ -528,7 +529,7 @@ def run_bench(settings: BenchSettings | None = None, *, progress: Callable[[str]
             for device in devices:
                 precision = resolve(str(device)).precision  # the default a user gets on it
                 if settings.classify:
-                    video = tmp / "clip.mp4"
+                    video = _first_clip(settings.clips) if settings.clips else tmp / "clip.mp4"
                     if not video.exists():
                         write_synthetic_video(video)
                     check()
@@ -539,7 +540,10 @@ def run_bench(settings: BenchSettings | None = None, *, progress: Callable[[str]
                 if settings.evaluation:
                     n = settings.videos or (256 if device.type == "cuda" else 4)
                     root = tmp / f"videos-{n}"
-                    if not root.exists():
+                    if settings.clips:
+                        root = Path(settings.clips)
+                        result.settings["codec"] = "given"
+                    elif not root.exists():
                         say(f"writing {n} synthetic videos")
                         _, codec = synthetic_folder(root, n, labels)
                         result.settings["codec"] = codec
@@ -553,6 +557,26 @@ def run_bench(settings: BenchSettings | None = None, *, progress: Callable[[str]
     result.machine["load_average_end"] = _safe(lambda: [round(x, 2) for x in os.getloadavg()])
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _first_clip(folder: str | Path) -> Path:
+    from .video.readers import is_video_path
+
+    clips = sorted(p for p in Path(folder).rglob("*") if p.is_file() and is_video_path(p))
+    if not clips:
+        raise UMTError(f"no video files in {folder}")
+    return clips[0]
+
+
+def write_clips(folder: str | Path, videos: int) -> str:
+    """Write the bench's synthetic clips once (`bench --write-clips DIR`), for `bench --clips DIR`
+    on a machine without an H.264 encoder; returns the codec."""
+    from .model.labels import kinetics
+
+    folder = Path(folder)
+    if folder.exists() and any(folder.iterdir()):
+        raise UMTError(f"{folder} is not empty; choose a new folder for the clips")
+    return synthetic_folder(folder, videos, kinetics(400).names)[1]
 
 
 def peak_memory(devices: list[torch.device]) -> dict:
