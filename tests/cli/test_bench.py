@@ -35,3 +35,22 @@ def test_bench_table(capsys):
 def test_bench_rejects_unknown_device(capsys):
     assert main(TINY + ["--devices", "tpu"]) == 1
     assert "error:" in capsys.readouterr().err
+
+
+def test_bench_on_written_clips_with_the_reference_beside(capsys, tmp_path):
+    clips = tmp_path / "clips"
+    assert main(["bench", "--write-clips", str(clips), "--videos", "2"]) == 0
+    assert len(list(clips.rglob("*.mp4"))) == 2
+    capsys.readouterr()
+    assert main(["bench", "--write-clips", str(clips), "--videos", "2"]) == 1  # never over existing clips
+    assert "not empty" in capsys.readouterr().err
+    assert main(TINY + ["--no-naive", "--no-classify", "--reference", "--clips", str(clips)]) == 0
+    out = capsys.readouterr().out
+    assert "start-up" in out and "e2e steady" in out and "steady/bound" in out
+    reference = out.split("reference pipeline beside ours")[1]
+    assert "vs ref whole" in reference and "vs ref steady" in reference
+    assert main(TINY + ["--no-naive", "--no-classify", "--json", "--clips", str(clips)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    (row,) = data["evaluation"]
+    assert row["videos"] == 2 and data["settings"]["codec"] == "given"
+    assert row["full_startup_seconds"] > 0 and row["full_steady_videos_per_s"] > 0

@@ -28,7 +28,7 @@ def add_parser(sub) -> None:
     group.add_argument("--checkpoint", action="append", metavar="FILE",
                        help="checkpoint file to use (with --eval: repeat to compare several)")
     p.add_argument("--device", default=None, help="auto, cpu, cuda or cuda:N (default: the saved choice)")
-    p.add_argument("--precision", default=None, choices=PRECISIONS, help="autocast precision (default: saved choice)")
+    p.add_argument("--precision", default=None, choices=PRECISIONS, help="model precision (default: saved choice)")
     p.add_argument("--theme", choices=["system", "light", "dark"], help="colour theme (default: saved choice)")
     p.add_argument("--screenshot", metavar="PNG", help="save a PNG of the window once a prediction is shown, then exit")
     p.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS",
