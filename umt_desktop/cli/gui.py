@@ -174,7 +174,7 @@ def _run_screenshot(args) -> int:
     def no_model() -> None:
         # Nothing loaded and nothing loading (the model failed to load, or there is none):
         # no prediction can come, so stop now rather than at --timeout.
-        if outcome.get("armed") or window.classifier is not None or window.model_job is not None:
+        if outcome.get("armed") or window.classifier is not None or window.models.job is not None:
             return
         outcome["why"] = "no model could be loaded"
         give_up()
