@@ -35,5 +35,6 @@ On top: ``classifier`` (``load_classifier``, ``Classifier``), ``device`` (CPU/CU
 precision), ``errors`` (one exception type per domain, each a one-line message), ``paths`` (data,
 models and config folders), ``settings`` (the window's settings file), ``resources`` (packaged data),
 ``options`` (torch-free, shared by the CLI, settings and window: the sliding-window defaults and
-bounds, ``Smoothing``, ``TopK``, protocol and reader names, ``is_live_source``).
+bounds, ``Smoothing``, ``TopK``, protocol and reader names, ``is_live_source``), ``jsonio``
+(strict JSON out: never a bare NaN or Infinity).
 """
