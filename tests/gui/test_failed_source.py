@@ -3,7 +3,7 @@ otherwise, the playlist says which one failed and lets it go, Open recent stays 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtWidgets import QApplication
 from tests.helpers.gui import menu_action, menu_texts
