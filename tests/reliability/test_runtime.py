@@ -148,7 +148,8 @@ def test_eval_counts_a_non_finite_prediction_as_a_failed_video(tmp_path, clip):
 def test_a_float16_overflow_is_computed_again_in_float32_and_said_so(tmp_path, clip):
     from umt_desktop import load_classifier
 
-    path = _edited_checkpoint(tmp_path / "big.pth", lambda s: s[HEAD_W].mul_(3e3))  # logits beyond 65504
+    # The MLP of the last block runs in half precision (the head stays float32): its activations pass 65504.
+    path = _edited_checkpoint(tmp_path / "big.pth", lambda s: s["backbone.blocks.1.mlp.fc1.weight"].mul_(3e4))
     try:
         half = load_classifier(path, device="cpu", precision="float16")
         with half.runtime.autocast_context():
