@@ -93,3 +93,50 @@ def test_explain_video_writes_one_strip_per_clip(tiny_classifier, reference_vide
     assert image.shape == (28 + 224, 8 * width, 3)
     one = explain.explain_video(tiny_classifier, path, tmp_path / "one", views="1x1", class_label="writing")
     assert len(one) == 1 and cv2.imread(str(one[0])).shape == (28 + 224, 8 * width, 3)
+
+
+# -- one sliding window (the filmstrip's maps) ----------------------------------------------
+
+def _window_frames(path, indices):
+    from umt_desktop.core.streaming.engine import prepare_frame
+
+    with open_video(path) as video:
+        frames = video.get_frames(indices)
+    return np.stack([prepare_frame(f) for f in frames])
+
+
+def test_window_maps_are_the_views_maps_of_the_same_clip(tiny_classifier, reference_videos):
+    frames = _window_frames(reference_videos[0][0], list(range(0, 64, 8)))  # as the streaming engine keeps them
+    maps, prob = explain.window_saliency(tiny_classifier, frames, 7)
+    assert maps.shape == (8, 224, 224) and maps.dtype == np.float32
+    assert np.isfinite(maps).all() and maps.min() >= 0 and maps.max() <= 1 and maps.max() > 0.5
+    x = tiny_classifier.to_input(frames[None])
+    sal = explain.token_saliency(tiny_classifier.model, x, class_index=7)
+    np.testing.assert_allclose(maps, sal.upsampled()[0], atol=1e-6)
+    assert prob == pytest.approx(float(tiny_classifier.classify_frames(frames)[7]), abs=1e-5)
+    other, _ = explain.window_saliency(tiny_classifier, frames, 300)
+    assert not np.allclose(other, maps)  # another class, another map
+
+
+def test_window_maps_sized_to_a_thumbnail_cover_its_centre_square(tiny_classifier, reference_videos):
+    frames = _window_frames(reference_videos[0][0], list(range(8)))
+    crop, _ = explain.window_saliency(tiny_classifier, frames, 7)
+    maps, _ = explain.window_saliency(tiny_classifier, frames, 7, size=(128, 96))  # a 4:3 thumbnail
+    assert maps.shape == (8, 96, 128) and np.isfinite(maps).all() and 0 <= maps.min() and maps.max() <= 1
+    assert not maps[:, :, :16].any() and not maps[:, :, 112:].any()  # outside the crop the model saw nothing
+    small = np.stack([cv2.resize(m, (96, 96), interpolation=cv2.INTER_AREA) for m in crop])
+    np.testing.assert_allclose(maps[:, :, 16:112], small, atol=1e-5)
+    tall = explain.fit_to_frame(crop, (60, 100))  # portrait: the centre square sits mid-height
+    assert tall.shape == (8, 100, 60) and not tall[:, :20].any() and not tall[:, 80:].any()
+
+
+def test_non_finite_gradients_are_an_error_not_a_blank_map(tiny_checkpoint, reference_videos):
+    from umt_desktop.core.errors import NumericError
+    from umt_desktop.core.model.checkpoint import load_checkpoint
+
+    model = load_checkpoint(tiny_checkpoint).model
+    with torch.no_grad():
+        model.blocks[-1].mlp.fc2.weight[0, 0] = float("inf")
+    x = torch.zeros(1, 3, 8, 224, 224)
+    with pytest.raises(NumericError, match="NaN or infinite gradients"):
+        explain.token_saliency(model, x, class_index=0)

@@ -16,6 +16,7 @@ Where each thing lives (the front ends in ``umt_desktop.cli`` and ``umt_desktop.
 ``streaming/``   live inference
     ``sources``     files, cameras and network streams as frame sources (seek, pause, pacing)
     ``engine``      ``SlidingWindowEngine``: 8-frame windows, smoothing, "newest window wins"
+    ``explainer``   ``WindowExplainer``: saliency maps of the newest window in a thread of their own
     ``timeline``    action segments of a stream, CSV/JSON and annotated video output
 ``evaluation/``  accuracy on a Kinetics copy
     ``dataset``     class folders, MMAction2 lists, Kinetics CSVs

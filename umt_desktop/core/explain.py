@@ -23,7 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .errors import UMTError
+from .errors import NumericError, UMTError
 from .model.network import PATCH, UMT
 
 METHODS = ("grad-act", "gradcam", "grad-act-last")
@@ -88,6 +88,9 @@ def token_saliency(model: UMT, x: torch.Tensor, class_index: int | None = None, 
             out = tokens if last else net.blocks[-1](tokens)
             logits = net.head(net.fc_norm(out.mean(dim=1)))
             (g,) = torch.autograd.grad(logits[0, class_index], tokens)
+        if not (torch.isfinite(g).all() and torch.isfinite(logits).all() and torch.isfinite(tokens).all()):
+            raise NumericError("the model gave NaN or infinite gradients, so there is no saliency map "
+                               "(the checkpoint's weights or this input overflow)")
         a, g = tokens.detach()[0], g[0]  # (N, D)
         if method == "gradcam":
             score = (a * g.mean(dim=0, keepdim=True)).sum(-1)
@@ -143,6 +146,46 @@ def deletion_test(
                 drops.append(float((base - q).mean()))
             rand.append(float(np.mean(drops)))
     return DeletionResult(tuple(fractions), salient, rand)
+
+
+# -- one sliding window (the window's filmstrip) ------------------------------------
+
+def window_saliency(classifier, frames: np.ndarray, class_index: int,
+                    size: tuple[int, int] | None = None) -> tuple[np.ndarray, float]:
+    """Where the model looked in one sliding window: ((8, h, w) float32 maps in [0, 1], the class probability).
+
+    ``frames`` are the window's 8 RGB uint8 frames as the streaming engine keeps them (224 x 224,
+    already resized and centre-cropped; any other size is resized and cropped the way
+    ``Classifier.classify_frames`` does), so the map is that of exactly the view the window was
+    classified from. ``size`` = (w, h) of a picture of the whole frame (a thumbnail): the maps are
+    placed on its centre square, the part the model saw, and are 0 outside it; None gives 224 x 224.
+    """
+    from .video.protocols import PROTOCOLS
+
+    views = PROTOCOLS["1x1"].views_from_frames(np.asarray(frames))
+    sal = token_saliency(classifier.model, classifier.to_input(views), int(class_index))
+    maps = sal.upsampled()[0]
+    if size is not None:
+        maps = fit_to_frame(maps, size)
+    return maps, float(sal.probs[0])
+
+
+def fit_to_frame(maps: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """(F, 224, 224) maps of the centre crop placed on (F, h, w) pictures of whole frames (0 outside the crop).
+
+    The model sees the centre square of the frame (short side resized to 224, centre crop), so on a
+    picture of any size the crop is its centre square of side min(w, h).
+    """
+    import cv2
+
+    w, h = int(size[0]), int(size[1])
+    side = min(w, h)
+    x0, y0 = (w - side) // 2, (h - side) // 2
+    out = np.zeros((len(maps), h, w), np.float32)
+    for i, m in enumerate(maps):
+        shrink = cv2.INTER_AREA if side < m.shape[0] else cv2.INTER_LINEAR
+        out[i, y0:y0 + side, x0:x0 + side] = cv2.resize(m, (side, side), interpolation=shrink)
+    return np.clip(out, 0, 1)
 
 
 # -- pictures ------------------------------------------------------------------

@@ -126,6 +126,19 @@ def _topk_json(x: TopK) -> dict:
     return {"index": int(x.index), "label": x.label, "score": float(x.score)}
 
 
+@dataclass(frozen=True)
+class WindowClip:
+    """What the newest window was classified from (`SlidingWindowEngine.last_clip`): its 8 model-input
+    frames and the classifier, so that more can be asked about it later (e.g. a saliency map)."""
+
+    index: int
+    t: float
+    start: float
+    frames: list[int]  # source frame indices, as in WindowResult.frames
+    images: np.ndarray = field(repr=False)  # (8, 224, 224, 3) RGB uint8, resized and centre-cropped
+    classifier: Classifier = field(repr=False)
+
+
 @dataclass
 class EngineMetrics:
     """Running numbers, updated after every window."""
@@ -276,6 +289,8 @@ class SlidingWindowEngine:
         self.metrics = EngineMetrics()
         self._done_times: deque[float] = deque(maxlen=10)
         self._on_notice: Callable[[str], None] | None = None
+        #: the newest classified window's frames (a reference kept, nothing computed; None before the first)
+        self.last_clip: WindowClip | None = None
 
     # -- controls --------------------------------------------------------------
     @property
@@ -511,13 +526,15 @@ class SlidingWindowEngine:
         except NumericError:
             raise NumericError.scores(f"the window ending at {t:.2f} s") from None
         inference = time.perf_counter() - t0
+        start = max(0.0, round(t - self.span, 9))
+        self.last_clip = WindowClip(k, t, start, [e.index for e in chosen], frames, clf)
         smoothed = self._smoother.update(probs)
         smoothed_top = clf.top(smoothed, self.topk)
         return WindowResult(
             index=k,
             t=t,
-            start=max(0.0, round(t - self.span, 9)),
-            frames=[e.index for e in chosen],
+            start=start,
+            frames=list(self.last_clip.frames),
             probs=probs,
             top=clf.top(probs, self.topk),
             smoothed_probs=smoothed,
