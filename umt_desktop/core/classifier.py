@@ -44,6 +44,31 @@ class Classification:
         }
 
 
+class PendingProbs:
+    """Probabilities of views queued with `Classifier.predict_async`; `result()` waits for them.
+
+    On the CPU the work is already done; on CUDA `ready()` says whether the device has
+    finished, and `result()` waits for it, then checks the scores as `predict_views` does.
+    """
+
+    def __init__(self, classifier: Classifier, views, probs, event=None) -> None:
+        self._clf, self._views, self._probs, self._event = classifier, views, probs, event
+        self._result: np.ndarray | None = None
+
+    def ready(self) -> bool:
+        return self._result is not None or self._event is None or self._event.query()
+
+    def result(self) -> np.ndarray:
+        """(V, classes) float32 probabilities (half-precision overflow recomputed in float32)."""
+        if self._result is None:
+            if self._event is not None:
+                self._event.synchronize()
+            probs = self._probs.numpy() if isinstance(self._probs, torch.Tensor) else self._probs
+            self._result = self._clf._checked(np.array(probs, dtype=np.float32), self._views)
+            self._views = self._probs = self._event = None
+        return self._result
+
+
 class Classifier:
     """A loaded checkpoint on a device, with its labels and preprocessing profile."""
 
@@ -83,6 +108,9 @@ class Classifier:
         elif self.device.type == "cuda":
             self.compile_note = reason if compile else "compilation turned off"
         self._warm: set[int] = set()
+        self._copy_stream = None  # CUDA side stream for host-to-device copies of pinned views
+        self._pinned: list = [None, None]  # two reusable pinned input buffers, each with its last copy's event
+        self._pinned_turn = 0
 
     @property
     def device(self) -> torch.device:
@@ -94,11 +122,32 @@ class Classifier:
 
     # -- views -> probabilities ---------------------------------------------
     def to_input(self, views: np.ndarray | torch.Tensor) -> torch.Tensor:
-        """(V, 8, 224, 224, 3) uint8 views -> normalised float input on the model's device."""
+        """(V, 8, 224, 224, 3) uint8 views -> normalised float input on the model's device.
+
+        On CUDA, views not already in pinned memory go through one of two reusable pinned
+        buffers (no fresh `pin_memory()` per batch) and are copied without blocking.
+        """
         x = torch.as_tensor(views)
         if self.device.type == "cuda":
-            x = x.pin_memory().to(self.device, non_blocking=True)
+            x = x.to(self.device, non_blocking=True) if x.is_pinned() else self._via_pinned(x)
         return normalise(x, self.preprocessing.mean, self.preprocessing.std)
+
+    def _via_pinned(self, x: torch.Tensor) -> torch.Tensor:
+        """Host views -> device through two reusable pinned buffers used in turn."""
+        i = self._pinned_turn
+        self._pinned_turn ^= 1
+        buf, copied = self._pinned[i] or (None, None)
+        if copied is not None:
+            copied.synchronize()  # the copy that last read this buffer is done (the model may still run)
+        if buf is None or buf.numel() < x.numel() or buf.dtype != x.dtype:
+            buf = torch.empty(x.numel(), dtype=x.dtype, pin_memory=True)
+        staged = buf[: x.numel()].view(x.shape)
+        staged.copy_(x)
+        dev = staged.to(self.device, non_blocking=True)
+        copied = torch.cuda.Event()
+        copied.record()
+        self._pinned[i] = (buf, copied)
+        return dev
 
     @property
     def compiled(self) -> bool:
@@ -113,19 +162,55 @@ class Classifier:
         so. Rows that stay non-finite are returned as they are: `check_finite` turns them into
         an error for their video, so they are never shown as a prediction.
         """
-        out = []
+        return self.predict_async(views).result()
+
+    def predict_async(self, views: np.ndarray | torch.Tensor) -> PendingProbs:
+        """Queue the views for inference; `.result()` of the answer reads the probabilities back.
+
+        On CUDA nothing waits here: views in pinned memory (e.g. `pipeline.Staging`) are
+        copied on a side stream, so the copy overlaps the model's work on what was queued
+        before; the model runs on the current stream and the probabilities come back by a
+        non-blocking copy. The views must stay untouched until `result()`. On the CPU the
+        work is done at once.
+        """
         with torch.inference_mode():
-            for start in range(0, len(views), self.batch_size):
-                x = self.to_input(views[start : start + self.batch_size])
-                out.append(self._forward(x))
-            probs = torch.cat(out).cpu().numpy()
-            if self.runtime.dtype is not None:
-                bad = np.flatnonzero(~np.isfinite(probs).all(axis=1))
-                if len(bad):
+            if self.device.type != "cuda":
+                out = [self._forward(self.to_input(views[start : start + self.batch_size]))
+                       for start in range(0, len(views), self.batch_size)]
+                return PendingProbs(self, views, torch.cat(out).numpy())
+            x = torch.as_tensor(views)
+            side = x.is_pinned()
+            if side and self._copy_stream is None:
+                self._copy_stream = torch.cuda.Stream(self.device)
+            compute = torch.cuda.current_stream(self.device)
+            out = []
+            for start in range(0, len(x), self.batch_size):
+                chunk = x[start : start + self.batch_size]
+                if side:
+                    with torch.cuda.stream(self._copy_stream):
+                        dev = chunk.to(self.device, non_blocking=True)
+                    compute.wait_stream(self._copy_stream)
+                    dev.record_stream(compute)  # allocated on the side stream, used on this one
+                else:
+                    dev = self._via_pinned(chunk)
+                out.append(self._forward(normalise(dev, self.preprocessing.mean, self.preprocessing.std)))
+            probs = torch.cat(out) if len(out) > 1 else out[0]
+            host = torch.empty(probs.shape, dtype=probs.dtype, pin_memory=True)
+            host.copy_(probs, non_blocking=True)
+            done = torch.cuda.Event()
+            done.record(compute)
+        return PendingProbs(self, views, host, done)
+
+    def _checked(self, probs: np.ndarray, views) -> np.ndarray:
+        """`probs` with half-precision overflow rows computed again in float32 (see `predict_views`)."""
+        if self.runtime.dtype is not None:
+            bad = np.flatnonzero(~np.isfinite(probs).all(axis=1))
+            if len(bad):
+                with torch.inference_mode():
                     probs[bad] = self._recompute_float32(views, bad)
-                    if np.isfinite(probs[bad]).all():
-                        self._notice(f"{self.runtime.precision} overflowed (NaN or infinite scores); "
-                                     "computed again in float32")
+                if np.isfinite(probs[bad]).all():
+                    self._notice(f"{self.runtime.precision} overflowed (NaN or infinite scores); "
+                                 "computed again in float32")
         return probs
 
     def _notice(self, text: str) -> None:

@@ -36,7 +36,8 @@ from .distributed import DistEnv, DistributedError, detect, init_group, rank_dev
 from ..errors import Cancelled, DatasetError, DiskFullError, NumericError, UMTError
 from .history import History, Prediction, check_run_id
 from .pipeline import (  # decode_views and decode_stream are also imported from here
-    Decoded, ViewBatcher, classify_stream, decode_stream, decode_views, default_batch_size, video_probabilities,
+    Staging, ViewBatch, ViewBatcher, classify_stream, decode_stream, decode_views, default_batch_size, overlapped,
+    queue_views, split_views,
 )
 from ..video.protocols import get_protocol
 from ..video.readers import DEFAULT_READER
@@ -531,7 +532,13 @@ class EvalRun:
         self._load([(c.name, c.path) for c in self._plan.checkpoints])
 
     def _loop(self) -> bool:
-        """Compute this rank's share; True when stopped before the end."""
+        """Compute this rank's share; True when stopped before the end.
+
+        Decoded views are staged once per batch (`Staging`); on a GPU each batch is queued on
+        every checkpoint before the previous one is read back, so the model never waits for
+        the gathering of the next batch. A batch queued when the run stops is still read back
+        and saved.
+        """
         plan, group = self._plan, self.group
         self._load_classifiers()
         s = self.settings
@@ -543,10 +550,34 @@ class EvalRun:
         live = self._live_metrics() if group.is_main else None
         done_total = plan.done
         t0 = last = time.perf_counter()
-        stream = decode_stream(jobs, s.views, s.reader, s.workers)
-        batcher = ViewBatcher(stream, batch_size, self._should_stop)
+        stream = decode_stream(jobs, s.views, s.reader, s.workers, hold=1)
+        batcher = ViewBatcher(stream, batch_size, self._should_stop, staging=Staging(self._device),
+                              views_per_video=get_protocol(s.views).views)
+        defer = overlapped(self._device)
+        queued = None  # the batch queued on the device, read back after the next is queued
         local_done = not jobs
         stop = False
+
+        def record(rows: list[Prediction]) -> None:
+            nonlocal last, done_total
+            new_videos = len({r.video_id for r in rows})
+            self.computed += new_videos
+            if not group.is_main:
+                return
+            now = time.perf_counter()
+            self.history.add_predictions(self.run_id, rows)
+            self.history.add_time(self.run_id, now - last, new_videos)
+            last = now
+            done_total += new_videos
+            live.add(rows)
+            if self.progress is not None:
+                elapsed = now - t0
+                self.progress(EvalProgress(
+                    done=done_total, total=len(items), failed=live.failed, elapsed=elapsed,
+                    videos_per_second=self.computed / elapsed if elapsed > 0 else 0.0,
+                    live=live.view(),
+                ))
+
         try:
             while True:
                 rows: list[Prediction] = []
@@ -559,44 +590,52 @@ class EvalRun:
                                        seconds=d.seconds, rank=group.rank)
                             for c in needed[d.index]
                         ]
-                    rows += self._predict(batch.decoded, needed, items, targets, group.rank)
+                    now_queued = self._queue(batch, needed)
+                    if queued is not None:
+                        rows += self._rows(queued, items, targets, group.rank)
+                        queued = None
+                    if defer:
+                        queued = now_queued
+                    else:
+                        rows += self._rows(now_queued, items, targets, group.rank)
                 stop = stop or self._should_stop()
+                if queued is not None and (local_done or stop):
+                    rows += self._rows(queued, items, targets, group.rank)
+                    queued = None
                 rows, more, any_stop = group.exchange(rows, not local_done, stop)
-                new_videos = len({r.video_id for r in rows})
-                self.computed += new_videos
-                if group.is_main:
-                    now = time.perf_counter()
-                    self.history.add_predictions(self.run_id, rows)
-                    self.history.add_time(self.run_id, now - last, new_videos)
-                    last = now
-                    done_total += new_videos
-                    live.add(rows)
-                    if self.progress is not None:
-                        elapsed = now - t0
-                        self.progress(EvalProgress(
-                            done=done_total, total=len(items), failed=live.failed, elapsed=elapsed,
-                            videos_per_second=self.computed / elapsed if elapsed > 0 else 0.0,
-                            live=live.view(),
-                        ))
-                    if self.stop_after is not None and self.computed >= self.stop_after:
-                        stop = True
+                record(rows)
+                if group.is_main and self.stop_after is not None and self.computed >= self.stop_after:
+                    stop = True
                 if any_stop:
+                    if defer:  # every rank: one more exchange for the batch still queued
+                        rows = self._rows(queued, items, targets, group.rank) if queued is not None else []
+                        queued = None
+                        rows, _, _ = group.exchange(rows, False, True)
+                        record(rows)
                     return more or not local_done
                 if not more:
                     return False
         finally:
             stream.close()
 
-    def _predict(self, batch: list[Decoded], needed, items, targets, rank: int) -> list[Prediction]:
-        if not batch:
-            return []
-        rows = []
+    def _queue(self, batch: ViewBatch, needed):
+        """Queue the batch on every checkpoint that needs some of its videos: (batch, [(c, videos, pending)], t0)."""
         t0 = time.perf_counter()
+        queued = []
         for c, clf in enumerate(self.classifiers):
-            chosen = [d for d in batch if c in needed[d.index]]
-            if not chosen:
-                continue
-            for d, p in zip(chosen, video_probabilities(clf, chosen)):
+            chosen = [d for d in batch.decoded if c in needed[d.index]]
+            if chosen:
+                staged = batch.staged if len(chosen) == len(batch.decoded) else None
+                queued.append((c, chosen, queue_views(clf, chosen, staged)))
+        return batch, queued, t0
+
+    def _rows(self, queued, items, targets, rank: int) -> list[Prediction]:
+        """The predictions of a queued batch, read back (see `_queue`)."""
+        batch, per_checkpoint, t0 = queued
+        rows = []
+        for c, chosen, pending in per_checkpoint:
+            for d, v in zip(chosen, split_views(pending.result(), chosen)):
+                p = v.mean(axis=0)
                 if not np.isfinite(p).all():  # never a prediction: a failed video
                     rows.append(Prediction(c, items[d.index][0], targets[d.index][c], rank=rank,
                                            error=str(NumericError.scores(Path(items[d.index][1]).name))))
@@ -606,10 +645,11 @@ class EvalRun:
                     c, items[d.index][0], targets[d.index][c], pred=int(order[0]),
                     top5=[(int(i), float(p[i])) for i in order], seconds=None, rank=rank,
                 ))
-        per_video = (time.perf_counter() - t0) / len(batch)
-        decode_seconds = {items[d.index][0]: d.seconds for d in batch}
-        for r in rows:
-            r.seconds = decode_seconds[r.video_id] + per_video
+        if batch.decoded:
+            per_video = (time.perf_counter() - t0) / len(batch.decoded)
+            decode_seconds = {items[d.index][0]: d.seconds for d in batch.decoded}
+            for r in rows:
+                r.seconds = decode_seconds[r.video_id] + per_video
         return rows
 
     # -- live metrics (rank 0) ------------------------------------------------------------
@@ -715,19 +755,25 @@ def measure_throughput(
         raise DatasetError(f"no videos to time in {root}")
     jobs = [(i, str(it.path)) for i, it in enumerate(items)]
     warmup = clf.warm_up([s for s in clf.compiled_sizes() if s > 1]) if clf is not None else 0.0
-    if mode == "model":
+    if mode == "model":  # one video's views repeated, staged once: the model's rate as the pipeline feeds it
         first = decode_views(jobs[0][1], views, reader)
         per_batch = max(1, clf.batch_size // len(first))
-        batch = np.concatenate([first] * per_batch)
+        batch = Staging(clf.device, count=1).take(per_batch * len(first))
+        for k in range(per_batch):
+            batch[k * len(first) : (k + 1) * len(first)].numpy()[...] = first
         n_views = 0
         t0 = time.perf_counter()
         left = len(jobs)
+        queued = None  # read back after the next is queued, as in the pipeline
         while left > 0:
             k = min(per_batch, left)
-            clf.predict_views(batch[: k * len(first)])
+            pending = clf.predict_async(batch[: k * len(first)])
+            if queued is not None:
+                queued.result()
+            queued = pending
             left -= k
             n_views += k * len(first)
-        _sync(clf)
+        queued.result()
         timing = PipelineTiming(len(jobs), n_views, t0, None, time.perf_counter())
     else:  # decoding alone, or exactly what `eval` and batch classification run
         timing = time_pipeline(jobs, views, clf=clf, reader=reader, workers=workers,
@@ -762,9 +808,10 @@ class PipelineTiming:
 
 
 def time_pipeline(jobs: list[tuple[int, str]], views: str, *, clf=None, reader: str = DEFAULT_READER,
-                  workers: int = 2, batch_size: int | None = None) -> PipelineTiming:
+                  workers: int = 2, batch_size: int | None = None, overlap: bool | None = None) -> PipelineTiming:
     """The one timed pass over `jobs` for benchmarks: decode workers alone (`clf` None) or feeding
-    batches of `batch_size` views through `clf` (`classify_stream`, what `eval` runs)."""
+    batches of `batch_size` views through `clf` (`classify_stream`, what `eval` runs; `overlap`:
+    see there)."""
     n_views = 0
     first_at = None
     t0 = time.perf_counter()
@@ -774,7 +821,8 @@ def time_pipeline(jobs: list[tuple[int, str]], views: str, *, clf=None, reader: 
                 first_at = time.perf_counter()
             n_views += len(d.views) if d.views is not None else 0
     else:
-        for r in classify_stream(clf, jobs, views, reader=reader, workers=workers, batch_size=batch_size):
+        for r in classify_stream(clf, jobs, views, reader=reader, workers=workers, batch_size=batch_size,
+                                 overlap=overlap):
             if first_at is None:
                 first_at = time.perf_counter()
             n_views += r.views
