@@ -425,3 +425,25 @@ def test_gui_eval_screenshot_runs_headless(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert png.stat().st_size > 10_000
+
+
+def test_a_run_where_every_video_fails_says_so_instead_of_a_zero_accuracy(panel, qtbot, tmp_path, notifier):
+    from tests.helpers.mini_kinetics import make_corrupt_folders
+
+    root = make_corrupt_folders(tmp_path / "k", 3)
+    fill_form(qtbot, panel, root)
+    qtbot.waitUntil(lambda: "3 videos in" in panel.summary_label.text(), timeout=30_000)
+    with qtbot.waitSignal(panel.finished, timeout=RUN_TIMEOUT) as blocker:
+        qtbot.mouseClick(panel.start_button, Qt.LeftButton)
+    assert blocker.args == [False]
+    status = panel.status_label.text()
+    assert status.startswith("⚠ no video could be evaluated: all 3 failed (first: ") and "%" not in status
+    assert notifier.last("error").text == status[2:]
+    assert history_shows(panel, "failed") and "%" not in panel.history_table.item(0, 5).text()
+    # The failed run is shown: its failures, and no 0 % figures.
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 1, timeout=30_000)
+    assert panel.selected_run() == panel.results[0].run_id
+    assert [panel.table.item(0, col).text() for col in (1, 3, 4, 5, 6, 7)] == ["–", "–", "–", "–", "0", "3"]
+    assert "No video could be evaluated" in panel.results_view.run_label.text()
+    assert panel.failed_table.rowCount() == 3
+    assert panel.results_view.details.tabText(3) == "Failed videos (3)"

@@ -96,6 +96,15 @@ def make_folders(root: Path, targets: list[int], corrupt: bool = True) -> Path:
     return root
 
 
+def make_corrupt_folders(root: Path, n: int = 3) -> Path:
+    """ROOT/<class>/<video>: `n` videos under Kinetics class folders, none of them decodable."""
+    for i, label in enumerate(names(list(range(n)))):
+        folder = root / label
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"broken_{i:02d}.mp4").write_bytes(b"\x00\x01 not a video " * (64 + i))
+    return root
+
+
 def make_list(root: Path, targets: list[int], missing: bool = True, corrupt: bool = True) -> Path:
     """ROOT/videos/*.mp4 and an MMAction2 list file `videos/x.mp4 INDEX`; returns the list file."""
     (root / "videos").mkdir(parents=True, exist_ok=True)

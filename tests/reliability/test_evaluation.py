@@ -470,3 +470,40 @@ def test_a_resume_that_fails_while_planning_leaves_the_run_free(tmp_path):
     (tmp_path / "moved.pth").rename(checkpoint)
     [result] = EvalRun(resume=run_id, dist_env=None).run()
     assert result.videos == len(targets)
+
+
+# -- every video failing ------------------------------------------------------------------------------
+def test_a_folder_where_every_video_fails_is_an_error_not_a_zero_accuracy(tmp_path):
+    from tests.helpers.mini_kinetics import make_corrupt_folders
+
+    root = make_corrupt_folders(tmp_path / "k", 3)
+    for extra in ([], ["--json"]):
+        proc = umt("eval", root, "--checkpoint", TINY, "--views", "1x1", *CPU, *extra)
+        assert proc.returncode == 1, proc.stderr
+        assert "Traceback" not in proc.stderr
+        last = proc.stderr.strip().splitlines()[-1]
+        assert [ln for ln in proc.stderr.splitlines() if ln.startswith("umt-desktop:")] == [last]
+        assert last.startswith("umt-desktop: error: no video could be evaluated: all 3 failed (first: ")
+        assert "broken_00.mp4" in last
+        assert proc.stdout.strip() == ""  # no accuracy table, no JSON result
+    with History() as history:
+        runs = history.runs()
+        assert len(runs) == 2
+        for run in runs:
+            assert run.status == "failed" and "no video could be evaluated" in run.error
+            assert all(not c.get("metrics") for c in run.checkpoints)  # no 0 % figures stored
+            assert history.count_done(run.id) == 3  # the failures themselves are kept
+    proc = umt("eval", "--list")
+    assert proc.returncode == 0
+    assert all("failed" in line and "%" not in line for line in proc.stdout.strip().splitlines())
+
+
+def test_a_run_where_some_videos_fail_still_reports_the_others(tmp_path):
+    probs = probabilities("1x1")
+    targets = truth(probs)
+    root = make_folders(tmp_path / "k", targets[:2], corrupt=True)
+    proc = umt("eval", root, "--checkpoint", TINY, "--views", "1x1", *CPU, "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["videos"] == 2 and len(result["failed"]) == 1
+    assert result["top1"] == pytest.approx(expected_metrics(probs[:2], targets[:2])["top1"], abs=1e-3)

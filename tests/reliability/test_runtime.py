@@ -137,12 +137,26 @@ def test_eval_counts_a_non_finite_prediction_as_a_failed_video(tmp_path, clip):
         shutil.copyfile(clip, root / "videos" / name)
     (root / "list.txt").write_text("videos/a.mp4 0\nvideos/b.mp4 0\n")  # class 0: what NaN used to become
     bad = _edited_checkpoint(tmp_path / "overflow.pth", _overflowing)
-    proc = umt("eval", root, "--ann", root / "list.txt", "--checkpoint", bad, *CPU, "--workers", "0",
-               "--views", "1x1", "--json")
-    assert "Traceback" not in proc.stderr
-    (doc,) = [_strict_json(ln) for ln in _lines(proc.stdout)]
+    # Compared with a sound checkpoint, so that the run has predictions and reports both.
+    both = ["eval", root, "--ann", root / "list.txt", "--checkpoint", TINY, "--checkpoint", bad, *CPU,
+            "--workers", "0", "--views", "1x1"]
+    proc = umt(*both, "--json")
+    assert "Traceback" not in proc.stderr and proc.returncode == 0, proc.stderr
+    (good, doc) = [_strict_json(ln) for ln in _lines(proc.stdout)]
+    assert good["videos"] == 2 and not good["failed"]
     assert len(doc["failed"]) == 2 and all("NaN or infinite" in f["error"] for f in doc["failed"])
     assert doc["videos"] == 0 and not doc["top1"]  # never 100 % from NaN read as class 0
+    # The text table gives no 0 % figures for the checkpoint without predictions.
+    proc = umt(*both)
+    assert proc.returncode == 0, proc.stderr
+    _, bad_text = proc.stdout.split("\noverflow  (")
+    assert "no video could be evaluated (2 failed, 0 missing)" in bad_text and "%" not in bad_text
+    # Alone, it evaluates nothing: an error, not a result.
+    proc = umt("eval", root, "--ann", root / "list.txt", "--checkpoint", bad, *CPU, "--workers", "0",
+               "--views", "1x1", "--json")
+    assert proc.returncode == 1 and proc.stdout == ""
+    last = _lines(proc.stderr)[-1]
+    assert last.startswith("umt-desktop: error: no video could be evaluated: all 2 failed") and "NaN" in last
 
 
 def test_a_float16_overflow_is_computed_again_in_float32_and_said_so(tmp_path, clip):

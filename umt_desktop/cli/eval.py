@@ -110,7 +110,7 @@ def _evaluate(args) -> int:
         if bar is None:
             bar = ProgressBar("eval", p.total, unit="")
         extra = f"{p.videos_per_second:.1f} videos/s"
-        if p.live:
+        if p.live and p.live[0]["videos"]:  # no figure before a video has a prediction
             extra += f" top-1 {p.live[0]['top1']:.1f}%"
         if p.failed:
             extra += f" failed {p.failed}"
@@ -190,6 +190,12 @@ def _stop_on_sigterm(run, env) -> None:
 def _print_result(r) -> None:
     published = f"   (published {r.published_top1:.2f}%)" if r.published_top1 is not None else ""
     print(f"{r.name}  ({r.views}, run {r.run_id})")
+    if not r.videos:  # another checkpoint of the run had predictions: no 0 % figures for this one
+        print(f"  no video could be evaluated ({len(r.failed)} failed, {len(r.missing)} missing)")
+        for f in r.failed[:10]:
+            print(f"  failed               {f['video']}: {f['error']}")
+        sys.stdout.flush()
+        return
     print(f"  top-1                {r.top1:7.2f}%{published}")
     print(f"  top-5                {r.top5:7.2f}%")
     print(f"  mean class accuracy  {r.mean_class_accuracy:7.2f}%")

@@ -494,6 +494,7 @@ class EvalRun:
                 )
             results = self.results() if self.is_main else []
             if self.is_main:
+                check_evaluated(results)  # nothing evaluated: a failed run, never a 0 % result
                 for r in results:
                     self.history.set_metrics(self.run_id, r.index, r.metrics())
                 self.history.set_status(self.run_id, "finished")
@@ -695,6 +696,22 @@ def results_of(history: History, run_id: str, classifiers: list | None = None) -
             complete=len(preds) >= total,
         ))
     return out
+
+
+def check_evaluated(results: list[CheckpointResult]) -> None:
+    """Raise `DatasetError` when a finished run has no prediction at all (every video failed):
+    its accuracy would read 0 %, a wrong answer shown as a right one."""
+    if not results or any(r.videos or not r.complete for r in results):
+        return
+    failed: dict[str, str] = {}
+    for r in results:
+        for f in r.failed:
+            failed.setdefault(f["video"], f["error"] or "")
+    if not failed:
+        return
+    video, reason = next(iter(failed.items()))
+    reason = " ".join(reason.split()) or "unknown error"
+    raise DatasetError(f"no video could be evaluated: all {len(failed)} failed (first: {video}: {reason})")
 
 
 def _relative(root: Path, path: Path) -> str:

@@ -558,6 +558,9 @@ class EvalPanel(QWidget):
             if run_id:
                 self.run_id = run_id
                 self._load_run(run_id)
+        elif getattr(job, "listed", False):  # failed after the run was recorded: show what it holds (failures)
+            self.run_id = job.run_id
+            self._load_run(job.run_id)
         self._select_after_refresh = self.run_id
         self._set_running(False)
         self._finished_pending = ok

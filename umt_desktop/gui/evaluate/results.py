@@ -175,13 +175,14 @@ class ResultsView(QWidget):
         self.table.setRowCount(len(self.results))
         for row, r in enumerate(self.results):
             comparable = r.published_top1 is not None and r.views == "4x3"
+            measured = r.videos > 0  # no prediction: no figure (never a 0 % that reads as measured)
             cells = [
                 display_name(r.name),
-                f"{r.top1:.2f}%",
+                f"{r.top1:.2f}%" if measured else "–",
                 f"{r.published_top1:.2f}%" if r.published_top1 is not None else "–",
-                f"{r.top1 - r.published_top1:+.2f}" if comparable else "–",
-                f"{r.top5:.2f}%",
-                f"{r.mean_class_accuracy:.2f}%",
+                f"{r.top1 - r.published_top1:+.2f}" if comparable and measured else "–",
+                f"{r.top5:.2f}%" if measured else "–",
+                f"{r.mean_class_accuracy:.2f}%" if measured else "–",
                 str(r.videos),
                 str(len(r.failed)),
             ]
@@ -191,6 +192,9 @@ class ResultsView(QWidget):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, col, item)
             self.table.item(row, 0).setToolTip(f"{r.name}\n{r.path}")
+            if not measured:
+                for col in (1, 4, 5):
+                    self.table.item(row, col).setToolTip("no video could be evaluated: see Failed videos")
             if r.published_top1 is not None and not comparable:
                 self.table.item(row, 3).setToolTip("the published figure is for 4 clips × 3 crops; this run used "
                                                    f"{r.views}")
@@ -230,6 +234,8 @@ class ResultsView(QWidget):
         text = " · ".join(parts)
         if not all(x.complete for x in self.results):
             text += "\nNot finished: the figures cover the videos done so far."
+        elif not any(x.videos for x in self.results):
+            text += "\nNo video could be evaluated: every one failed (see Failed videos), so there are no figures."
         return text
 
     def _fit_table(self) -> None:
