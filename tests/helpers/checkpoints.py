@@ -67,3 +67,20 @@ def write_checkpoint(
 def write_zoo_checkpoint(path: str | Path, entry, seed: int = 0) -> Path:
     """A file with exactly the architecture a zoo record describes (not its published weights)."""
     return write_checkpoint(path, entry.embed_dim, entry.depth, entry.num_classes, entry.format, seed)
+
+
+TINY = Path(__file__).parent.parent / "fixtures" / "tiny_umt.pth"
+
+
+def edited_tiny(path: str | Path, edit) -> Path:
+    """A copy of the tiny fixture checkpoint with `edit(state_dict)` applied."""
+    obj = torch.load(TINY, weights_only=True)
+    state = {k: v.clone() for k, v in obj["state_dict"].items()}
+    edit(state)
+    torch.save({"state_dict": state, "meta": obj.get("meta", {})}, path)
+    return Path(path)
+
+
+def float16_overflowing(path: str | Path) -> Path:
+    """The tiny checkpoint with the last block's MLP scaled so that float16 overflows (float32 does not)."""
+    return edited_tiny(path, lambda s: s["backbone.blocks.1.mlp.fc1.weight"].mul_(3e4))

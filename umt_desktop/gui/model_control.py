@@ -28,6 +28,37 @@ def _installed() -> dict:
     return ModelStore().installed()
 
 
+class ClassifierNotices(QObject):
+    """The loaded classifier's one-line notes (a half-precision overflow computed again in
+    float32, a decoder fallback), given on any worker thread, shown on the GUI thread in the
+    banner and the status bar, once per note and model, as the command line prints them once."""
+
+    _posted = Signal(str)
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.seen: set[str] = set()
+        self._posted.connect(self._show)  # queued when given on a worker thread
+
+    def attach(self, classifier) -> None:
+        self.seen = set()  # a new model: its notes are new
+        classifier.on_notice = self.post
+
+    def post(self, text: str) -> None:  # any thread
+        try:
+            self._posted.emit(str(text))
+        except RuntimeError:  # the window is gone
+            pass
+
+    def _show(self, text: str) -> None:
+        if text in self.seen or self.window.closing:
+            return
+        self.seen.add(text)
+        self.window.notifier.info(f"Note: {text}")
+        self.window.statusBar().showMessage(f"Note: {text}", 10_000)
+
+
 class ModelControl(QObject):
     loaded = Signal(object)  # a Classifier, ready (also after a switch)
     missing = Signal()  # no model could be chosen, or the first load failed
@@ -43,6 +74,7 @@ class ModelControl(QObject):
         self.job: Job | None = None
         self._loads = Latest()
         self.manager: ModelManagerDialog | None = None
+        self.notices = ClassifierNotices(window)
 
     # -- choosing ---------------------------------------------------------------
     def initial(self) -> str:
@@ -93,6 +125,7 @@ class ModelControl(QObject):
             return  # a newer request replaced this one
         w = self.window
         self.classifier = classifier
+        self.notices.attach(classifier)
         self.settings["model"] = self.source
         self._show_status()
         w.status_model.setToolTip(f"{classifier.name}\n{classifier.model.config.name}")
