@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -84,3 +85,30 @@ def test_recent_files_most_recent_first_and_bounded(tmp_path):
     assert len(recent) == MAX_RECENT and len(set(recent)) == MAX_RECENT
     s.add_recent_file("camera:0")
     assert s.recent_files() == ["camera:0"]  # missing files are hidden, cameras kept
+
+
+def test_recent_files_keep_live_sources_and_existing_files_as_the_player_tells_them(tmp_path):
+    from umt_desktop.core.options import file_path_of, is_live_source
+
+    here = tmp_path / "clip one.mp4"
+    here.write_bytes(b"x")
+    gone = tmp_path / "gone.mp4"
+    entries = {  # entry -> kept
+        "camera:1": True,
+        "CAMERA:2": True,
+        "rtsp://127.0.0.1:8554/cam": True,
+        "http://127.0.0.1/stream.m3u8": True,
+        str(here): True,
+        here.as_uri(): True,  # a file:// URL of a file that exists
+        str(gone): False,
+        gone.as_uri(): False,  # a file:// URL is a file, not a stream: hidden once gone
+        str(tmp_path / "odd://name.mp4"): False,  # a missing path with "://" inside is no stream
+    }
+    s = Settings()
+    for entry in entries:
+        s.add_recent_file(entry)
+    kept = s.recent_files()
+    assert kept == [e for e in reversed(list(entries)) if entries[e]]
+    # The same rule as the player's: live exactly when is_live_source says so.
+    for e in entries:
+        assert (e in kept) == (is_live_source(e) or Path(file_path_of(e)).exists())

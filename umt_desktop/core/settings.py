@@ -127,7 +127,8 @@ class Settings:
     def recent_files(self, existing_only: bool = True) -> list[str]:
         files = list(self._values["recent_files"])
         if existing_only:
-            files = [p for p in files if "://" in p or p.startswith("camera:") or Path(p).exists()]
+            # Live sources (cameras, streams) are kept; a file (a path or a file:// URL) while it exists.
+            files = [p for p in files if options.is_live_source(p) or Path(options.file_path_of(p)).exists()]
         return files
 
 
