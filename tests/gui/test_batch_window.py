@@ -33,6 +33,7 @@ def test_drop_a_folder_classify_all_sort_filter_export_and_play_the_best_window(
 
     drop(w, [root])
     bar = w.drop_choice
+    qtbot.waitUntil(bar.isVisible, timeout=WAIT)  # the folder is read in a job
     assert bar.isVisible() and "1 folder" in bar.text.text()
     assert w.source is None  # nothing plays before the choice
     view = w.batch_view

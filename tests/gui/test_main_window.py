@@ -242,7 +242,37 @@ def test_dropping_a_folder_queues_its_videos(qtbot, make_window, make_video, dro
     empty.mkdir()
     w = make_window()
     drop(w, [empty])
+    qtbot.waitUntil(lambda: w.notifier.last("error") is not None, timeout=30_000)  # the folder is read in a job
     assert w.source is None and "empty is a folder without videos" in w.notifier.last("error").text
     drop(w, [folder])
+    qtbot.waitUntil(w.drop_choice.isVisible, timeout=30_000)
     qtbot.mouseClick(w.drop_choice.play_button, Qt.LeftButton)
     assert w.playlist == [str(a), str(b)] and w.source == str(a)
+
+
+def test_a_dropped_folder_is_read_in_a_job_and_the_playlist_fills_after_it(qtbot, make_window, drop, tmp_path):
+    from tests.helpers.videos import write_video
+
+    folder = tmp_path / "many"
+    (folder / "deeper").mkdir(parents=True)
+    videos = [write_video(folder / f"v{i}.mp4", frames=24, seed=i) for i in range(3)]
+    write_video(folder / "deeper" / "w.mp4", frames=24)  # counted for Classify all; Play takes the top level
+    for i in range(200):
+        (folder / f"note{i:03d}.txt").write_text("x")
+    w = make_window()
+    drop(w, [folder])
+    # The drop returned before the folder was read: nothing asked, nothing queued yet.
+    assert not w.drop_choice.isVisible() and w.playlist == [] and w.source is None
+    assert "looking for videos in what was dropped" in [j.name for j in w.runner.active]  # the window's JobRunner
+    qtbot.waitUntil(w.drop_choice.isVisible, timeout=30_000)
+    assert "1 folder" in w.drop_choice.text.text()
+    qtbot.mouseClick(w.drop_choice.play_button, Qt.LeftButton)
+    assert w.playlist == [str(v) for v in videos] and w.source == str(videos[0])
+    # One video in a folder needs no choice: it plays once the job has read the folder.
+    single = tmp_path / "single"
+    single.mkdir()
+    one = write_video(single / "only.mp4", frames=24)
+    drop(w, [single])
+    assert w.source == str(videos[0])
+    qtbot.waitUntil(lambda: w.source == str(one), timeout=30_000)
+    assert not w.drop_choice.isVisible()

@@ -318,12 +318,13 @@ class BatchView(QWidget):
     def running(self) -> bool:
         return self.job is not None and not self.job.is_done()
 
-    def start(self, classifier, paths: list[str], views: str = "4x3", topk: int = 5) -> bool:
-        """Classify every video named by `paths` (folders searched recursively); False if none."""
+    def start(self, classifier, paths: list[str], views: str = "4x3", topk: int = 5, found=None) -> bool:
+        """Classify every video named by `paths` (folders searched recursively); False if none.
+        `found`: `collect_videos(paths)` already done (in a job: a big folder never blocks the window)."""
         if self.running():
             self._say("warning", "A batch is already running: cancel it first")
             return False
-        found = collect_videos(paths)
+        found = found if found is not None else collect_videos(paths)
         if not found.videos:
             self._say("error", "No videos in what was dropped")
             return False
@@ -490,6 +491,28 @@ class BatchView(QWidget):
         for job in (self.job, self.find_job):
             if job is not None and not job.is_done():
                 job.cancel()
+
+
+@dataclass
+class DropSurvey:
+    """What a drop holds, found off the GUI thread (`survey_drop`)."""
+
+    items: list[str]
+    choice: bool  # worth asking Play or Classify all (`DropChoice.wants_choice`)
+    good: list[str]  # `sort_inputs`: what Play opens, in order
+    bad: list[str]  # and one reason per refused item
+    found: object = None  # `collect_videos` of the items (what Classify all classifies); None with a live source
+
+
+def survey_drop(job: Job, items: list[str]) -> DropSurvey:
+    """The walk of dropped folders, as a job on the window's `JobRunner` (a folder may hold thousands)."""
+    from ..core.session import sort_inputs
+
+    found = None
+    if not any(is_live_source(str(i)) for i in items):
+        found = collect_videos([str(i) for i in items if os.path.exists(i)])
+    good, bad = sort_inputs(items)
+    return DropSurvey(list(items), found is not None and len(found.videos) >= 2, good, bad, found)
 
 
 class DropChoice(QFrame):

@@ -10,6 +10,7 @@ through the one `Notifier`.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,7 @@ from PySide6.QtWidgets import (
 from ..core.session import FAILED, Session, refusal_message, sort_inputs
 from ..core.settings import Settings
 from . import menus, window_state
-from .batch_view import BatchView, DropChoice
+from .batch_view import BatchView, DropChoice, DropSurvey, survey_drop
 from .classify_page import DROP_HINT, LIVE_EMPTY, WHOLE_EMPTY, ClassifyPage
 from .drop_overlay import DropOverlay
 from .evaluate import EvalPanel
@@ -118,6 +119,8 @@ class MainWindow(QMainWindow):
         self.batch_view.openRequested.connect(self._open_from_batch)
         self.tabs.addTab(self.batch_view, "Batch")
         self.drop_choice = DropChoice()  # a dropped folder or several files: Play or Classify all
+        self._drop_job: Job | None = None  # the walk of dropped folders (newest drop wins)
+        self._drop_survey: DropSurvey | None = None  # its result, while the choice bar asks
         self.drop_choice.playChosen.connect(self.open_sources)
         self.drop_choice.classifyChosen.connect(self.classify_all)
 
@@ -213,7 +216,11 @@ class MainWindow(QMainWindow):
     # ----------------------------------------------------------------- sources
     def open_sources(self, items: list[str]) -> bool:
         """Open the first usable item and queue the others; refuse non-videos without changing anything."""
-        good, bad = sort_inputs(items)
+        survey = self._drop_survey
+        if survey is not None and survey.items == list(items):
+            good, bad = survey.good, survey.bad  # sorted in the drop's job: no second walk here
+        else:
+            good, bad = sort_inputs(items)
         if bad:
             (self.notifier.warning if good else self.notifier.error)(refusal_message(bad, bool(good)))
         if not good:
@@ -293,12 +300,27 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ drag & drop
     def open_dropped(self, items: list[str]) -> None:
         """What was dropped on the window (the drop overlay hands it over)."""
+        self._drop_job = self._drop_survey = None
         if not items:
             self.notifier.error("Nothing to open in what was dropped")
+        elif any(os.path.isdir(i) for i in items):  # a folder may hold thousands of files: walked in a job
+            job = Job(survey_drop, list(items), name="looking for videos in what was dropped")
+            self._drop_job = job
+            self.runner.start(job, on_result=lambda survey, job=job: self._dropped(job, survey))
         elif DropChoice.wants_choice(items):
             self.drop_choice.ask(items)
         else:
             self.open_sources(items)
+
+    def _dropped(self, job: Job, survey: DropSurvey) -> None:
+        if job is not self._drop_job or self.closing:
+            return  # a newer drop since
+        self._drop_job = None
+        self._drop_survey = survey
+        if survey.choice:
+            self.drop_choice.ask(survey.items)
+        else:
+            self.open_sources(survey.items)
 
     def classify_all(self, items: list[str]) -> None:
         """Every video in `items` (folders searched recursively) classified in the Batch tab."""
@@ -308,7 +330,9 @@ class MainWindow(QMainWindow):
             return
         view = self.batch_view
         view.span, view.stride = self.settings["span"], self.settings["stride"]
-        if view.start(self.classifier, items):
+        survey = self._drop_survey
+        found = survey.found if survey is not None and survey.items == list(items) else None
+        if view.start(self.classifier, items, found=found):
             self.tabs.setCurrentWidget(view)
 
     def _open_from_batch(self, video: str, seconds: float) -> None:
