@@ -35,6 +35,12 @@ def _percent(value: float) -> str:
     return f"{value:.1f} %"
 
 
+def _bar(p: QPainter, x: float, y: float, width: float, filled: float, bar: QColor, track: QColor) -> None:
+    """A bar of row `y`: its whole track, then `filled` pixels of it in the bar colour."""
+    p.fillRect(QRectF(x, y + 4, width, ROW - 8), track)
+    p.fillRect(QRectF(x, y + 4, filled, ROW - 8), bar)
+
+
 class _Painted(QWidget):
     empty_text = "No results yet"
 
@@ -49,6 +55,37 @@ class _Painted(QWidget):
         font.setBold(False)
         p.setFont(font)
         return fm.height() + 8
+
+    def _begin(self, p: QPainter, title: str, has_data: bool) -> tuple[tuple[QColor, QColor, QColor], float | None]:
+        """Colours (text, bar, track) and the title painted; the top of the content, or None when
+        there is no data (the empty text is painted instead)."""
+        colours = _colours(self)
+        top = self._title(p, title, colours[0])
+        if not has_data:
+            self._empty(p, top, colours[0])
+            return colours, None
+        return colours, top
+
+    def _bar_columns(self, fm: QFontMetrics, labels: list[str], share: float, widest_value: str
+                     ) -> tuple[float, float, float, float]:
+        """(label width, bar x, bar width, value width) of a list of label | bar | value rows;
+        the labels take at most `share` of the width."""
+        label_w = min(self.width() * share, max(fm.horizontalAdvance(label) for label in labels) + 10)
+        value_w = fm.horizontalAdvance(widest_value) + 10
+        bar_x = label_w + 4
+        return label_w, bar_x, max(20.0, self.width() - bar_x - value_w - 6), value_w
+
+    def _bar_row(self, p: QPainter, y: float, columns: tuple[float, float, float, float], label: str,
+                 fraction: float, value: str, colours: tuple[QColor, QColor, QColor]) -> None:
+        """One row: the label right-aligned, the bar filled to `fraction` (0-1) over its track, the value."""
+        label_w, bar_x, bar_w, value_w = columns
+        text, bar, track = colours
+        fm = p.fontMetrics()
+        p.setPen(text)
+        p.drawText(QRectF(4, y, label_w - 8, ROW), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                   fm.elidedText(label, Qt.TextElideMode.ElideRight, int(label_w - 8)))
+        _bar(p, bar_x, y, bar_w, bar_w * fraction, bar, track)
+        p.drawText(QRectF(bar_x + bar_w + 6, y, value_w, ROW), Qt.AlignmentFlag.AlignVCenter, value)
 
     def _empty(self, p: QPainter, top: float, text: QColor, message: str | None = None) -> None:
         muted = QColor(text)
@@ -87,29 +124,17 @@ class ClassBars(_Painted):
 
     def paintEvent(self, event) -> None:
         p = QPainter(self)
-        text, bar, track = _colours(self)
-        top = self._title(p, self.title, text)
-        if not self.values:
-            self._empty(p, top, text)
+        (text, bar, track), top = self._begin(p, self.title, bool(self.values))
+        if top is None:
             return
-        fm = p.fontMetrics()
-        label_w = min(self.width() * 0.45, max(fm.horizontalAdvance(v[0]) for v in self.values) + 10)
-        value_w = fm.horizontalAdvance("100.0 % (9999)") + 10
-        bar_x = label_w + 4
-        bar_w = max(20.0, self.width() - bar_x - value_w - 6)
+        columns = self._bar_columns(p.fontMetrics(), [v[0] for v in self.values], 0.45, "100.0 % (9999)")
         visible = event.rect()
         first = max(0, int((visible.top() - top) // ROW))
         last = min(len(self.values), int((visible.bottom() - top) // ROW) + 2)
         for i in range(first, last):
             label, acc, videos = self.values[i]
-            y = top + i * ROW
-            p.setPen(text)
-            p.drawText(QRectF(4, y, label_w - 8, ROW), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
-                       fm.elidedText(label, Qt.TextElideMode.ElideRight, int(label_w - 8)))
-            p.fillRect(QRectF(bar_x, y + 4, bar_w, ROW - 8), track)
-            p.fillRect(QRectF(bar_x, y + 4, bar_w * max(0.0, min(1.0, acc / 100)), ROW - 8), bar)
-            p.drawText(QRectF(bar_x + bar_w + 6, y, value_w, ROW), Qt.AlignmentFlag.AlignVCenter,
-                       f"{_percent(acc)} ({videos})" if videos else _percent(acc))
+            self._bar_row(p, top + i * ROW, columns, label, max(0.0, min(1.0, acc / 100)),
+                          f"{_percent(acc)} ({videos})" if videos else _percent(acc), (text, bar, track))
 
 
 class BarChart(_Painted):
@@ -141,25 +166,14 @@ class BarChart(_Painted):
 
     def paintEvent(self, event) -> None:
         p = QPainter(self)
-        text, bar, track = _colours(self)
-        top = self._title(p, self.title, text)
-        if not self.items:
-            self._empty(p, top, text)
+        (text, bar, track), top = self._begin(p, self.title, bool(self.items))
+        if top is None:
             return
         fm = p.fontMetrics()
-        label_w = min(self.width() * 0.55, max(fm.horizontalAdvance(label) for label, _ in self.items) + 10)
-        value_w = fm.horizontalAdvance(self._value(100.0)) + 10
-        bar_x = label_w + 4
-        bar_w = max(20.0, self.width() - bar_x - value_w - 6)
+        columns = self._bar_columns(fm, [label for label, _ in self.items], 0.55, self._value(100.0))
         for i, (label, value) in enumerate(self.items):
-            y = top + i * ROW
-            p.setPen(text)
-            p.drawText(QRectF(4, y, label_w - 8, ROW), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
-                       fm.elidedText(label, Qt.TextElideMode.ElideRight, int(label_w - 8)))
             frac = 0.0 if self.maximum <= 0 else max(0.0, min(1.0, value / self.maximum))
-            p.fillRect(QRectF(bar_x, y + 4, bar_w, ROW - 8), track)
-            p.fillRect(QRectF(bar_x, y + 4, bar_w * frac, ROW - 8), bar)
-            p.drawText(QRectF(bar_x + bar_w + 6, y, value_w, ROW), Qt.AlignmentFlag.AlignVCenter, self._value(value))
+            self._bar_row(p, top + i * ROW, columns, label, frac, self._value(value), (text, bar, track))
         if self.note:
             p.drawText(QRectF(4, top + len(self.items) * ROW, self.width() - 8, ROW),
                        Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
@@ -188,10 +202,8 @@ class ConfusedChart(_Painted):
 
     def paintEvent(self, event) -> None:
         p = QPainter(self)
-        text, bar, track = _colours(self)
-        top = self._title(p, self.title, text)
-        if not self.items:
-            self._empty(p, top, text)
+        (text, bar, track), top = self._begin(p, self.title, bool(self.items))
+        if top is None:
             return
         fm = p.fontMetrics()
         arrow = " → "
@@ -214,8 +226,7 @@ class ConfusedChart(_Painted):
             p.drawText(QRectF(4 + true_w + arrow_w, y, pred_w, ROW), Qt.AlignmentFlag.AlignVCenter,
                        fm.elidedText(pred, Qt.TextElideMode.ElideRight, int(pred_w)))
             x = 8 + true_w + arrow_w + pred_w
-            p.fillRect(QRectF(x, y + 4, bar_w, ROW - 8), track)
-            p.fillRect(QRectF(x, y + 4, bar_w * count / biggest, ROW - 8), bar)
+            _bar(p, x, y, bar_w, bar_w * count / biggest, bar, track)
             p.drawText(QRectF(x + bar_w + 6, y, count_w, ROW), Qt.AlignmentFlag.AlignVCenter,
                        f"{count} video{'s' if count != 1 else ''}")
 
@@ -249,13 +260,11 @@ class RunsChart(_Painted):
     def paintEvent(self, event) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        text, bar, track = _colours(self)
         title = f"Top-1 of {self.name} over runs" if self.name else "Top-1 over runs"
         if self.published is not None:
             title += f" (published {self.published:.2f} %)"
-        top = self._title(p, title, text)
-        if not self.points:
-            self._empty(p, top, text)
+        (text, bar, _track), top = self._begin(p, title, bool(self.points))
+        if top is None:
             return
         fm = p.fontMetrics()
         values = [q["top1"] for q in self.points] + ([self.published] if self.published is not None else [])
