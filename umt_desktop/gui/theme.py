@@ -23,57 +23,86 @@ WINDOW_STYLE = (
 )
 
 
-def dark_palette() -> QPalette:
+_DARK_TEXT, _LIGHT_TEXT = QColor(228, 229, 234), QColor(30, 32, 38)
+_DARK_ACCENT = QColor(94, 129, 244)
+
+# Each theme: role -> colour for every colour group, then the Disabled group's own colours.
+# A role a theme leaves out keeps QPalette's default.
+PALETTES: dict[str, tuple[dict, dict]] = {
+    "dark": (
+        {
+            QPalette.Window: QColor(37, 38, 43),
+            QPalette.WindowText: _DARK_TEXT,
+            QPalette.Base: QColor(28, 29, 33),
+            QPalette.AlternateBase: QColor(44, 45, 51),
+            QPalette.ToolTipBase: QColor(50, 51, 58),
+            QPalette.ToolTipText: _DARK_TEXT,
+            QPalette.PlaceholderText: QColor(140, 142, 150),
+            QPalette.Text: _DARK_TEXT,
+            QPalette.Button: QColor(50, 51, 57),
+            QPalette.ButtonText: _DARK_TEXT,
+            QPalette.BrightText: QColor(255, 90, 90),
+            QPalette.Link: _DARK_ACCENT.lighter(120),
+            QPalette.Highlight: _DARK_ACCENT,
+            QPalette.HighlightedText: QColor(255, 255, 255),
+            QPalette.Mid: QColor(110, 112, 120),
+            QPalette.Dark: QColor(20, 20, 24),
+            QPalette.Light: QColor(70, 72, 80),
+            QPalette.Midlight: QColor(60, 62, 70),
+            QPalette.Shadow: QColor(0, 0, 0),
+        },
+        {
+            QPalette.WindowText: QColor(120, 122, 130),
+            QPalette.Text: QColor(120, 122, 130),
+            QPalette.ButtonText: QColor(120, 122, 130),
+            QPalette.Highlight: QColor(70, 72, 80),
+        },
+    ),
+    "light": (
+        {
+            QPalette.Window: QColor(243, 244, 247),
+            QPalette.WindowText: _LIGHT_TEXT,
+            QPalette.Base: QColor(255, 255, 255),
+            QPalette.AlternateBase: QColor(246, 247, 250),
+            QPalette.ToolTipBase: QColor(255, 255, 240),
+            QPalette.ToolTipText: _LIGHT_TEXT,
+            QPalette.Text: _LIGHT_TEXT,
+            QPalette.Button: QColor(236, 237, 241),
+            QPalette.ButtonText: _LIGHT_TEXT,
+            QPalette.Highlight: QColor(59, 94, 214),
+            QPalette.HighlightedText: QColor(255, 255, 255),
+            QPalette.Link: QColor(40, 80, 200),
+            QPalette.Mid: QColor(160, 162, 170),
+            QPalette.Light: QColor(255, 255, 255),
+            QPalette.Midlight: QColor(226, 228, 233),
+            QPalette.Dark: QColor(150, 152, 160),
+        },
+        {
+            QPalette.WindowText: QColor(150, 152, 160),
+            QPalette.Text: QColor(150, 152, 160),
+            QPalette.ButtonText: QColor(150, 152, 160),
+        },
+    ),
+}
+
+
+def theme_palette(theme: str) -> QPalette:
+    """The palette of "dark" or "light", from its table."""
+    roles, disabled = PALETTES[theme]
     p = QPalette()
-    window, base, text = QColor(37, 38, 43), QColor(28, 29, 33), QColor(228, 229, 234)
-    accent = QColor(94, 129, 244)
-    p.setColor(QPalette.Window, window)
-    p.setColor(QPalette.WindowText, text)
-    p.setColor(QPalette.Base, base)
-    p.setColor(QPalette.AlternateBase, QColor(44, 45, 51))
-    p.setColor(QPalette.ToolTipBase, QColor(50, 51, 58))
-    p.setColor(QPalette.ToolTipText, text)
-    p.setColor(QPalette.PlaceholderText, QColor(140, 142, 150))
-    p.setColor(QPalette.Text, text)
-    p.setColor(QPalette.Button, QColor(50, 51, 57))
-    p.setColor(QPalette.ButtonText, text)
-    p.setColor(QPalette.BrightText, QColor(255, 90, 90))
-    p.setColor(QPalette.Link, accent.lighter(120))
-    p.setColor(QPalette.Highlight, accent)
-    p.setColor(QPalette.HighlightedText, QColor(255, 255, 255))
-    p.setColor(QPalette.Mid, QColor(110, 112, 120))
-    p.setColor(QPalette.Dark, QColor(20, 20, 24))
-    p.setColor(QPalette.Light, QColor(70, 72, 80))
-    p.setColor(QPalette.Midlight, QColor(60, 62, 70))
-    p.setColor(QPalette.Shadow, QColor(0, 0, 0))
-    for role in (QPalette.WindowText, QPalette.Text, QPalette.ButtonText):
-        p.setColor(QPalette.Disabled, role, QColor(120, 122, 130))
-    p.setColor(QPalette.Disabled, QPalette.Highlight, QColor(70, 72, 80))
+    for role, colour in roles.items():
+        p.setColor(role, colour)
+    for role, colour in disabled.items():
+        p.setColor(QPalette.Disabled, role, colour)
     return p
+
+
+def dark_palette() -> QPalette:
+    return theme_palette("dark")
 
 
 def light_palette() -> QPalette:
-    p = QPalette()
-    text = QColor(30, 32, 38)
-    p.setColor(QPalette.Window, QColor(243, 244, 247))
-    p.setColor(QPalette.WindowText, text)
-    p.setColor(QPalette.Base, QColor(255, 255, 255))
-    p.setColor(QPalette.AlternateBase, QColor(246, 247, 250))
-    p.setColor(QPalette.ToolTipBase, QColor(255, 255, 240))
-    p.setColor(QPalette.ToolTipText, text)
-    p.setColor(QPalette.Text, text)
-    p.setColor(QPalette.Button, QColor(236, 237, 241))
-    p.setColor(QPalette.ButtonText, text)
-    p.setColor(QPalette.Highlight, QColor(59, 94, 214))
-    p.setColor(QPalette.HighlightedText, QColor(255, 255, 255))
-    p.setColor(QPalette.Link, QColor(40, 80, 200))
-    p.setColor(QPalette.Mid, QColor(160, 162, 170))
-    p.setColor(QPalette.Light, QColor(255, 255, 255))
-    p.setColor(QPalette.Midlight, QColor(226, 228, 233))
-    p.setColor(QPalette.Dark, QColor(150, 152, 160))
-    for role in (QPalette.WindowText, QPalette.Text, QPalette.ButtonText):
-        p.setColor(QPalette.Disabled, role, QColor(150, 152, 160))
-    return p
+    return theme_palette("light")
 
 
 def system_prefers_dark() -> bool:
