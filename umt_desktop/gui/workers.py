@@ -1,4 +1,4 @@
-"""One-shot background jobs: model loading, downloads, imports, whole-video classification.
+"""One-shot background jobs: model loading, whole-video classification, camera listing.
 
 A `Job` is a QRunnable on the global QThreadPool. Its work function receives the
 job itself, calls core code, reports with `job.progress(done, total, text)` and
@@ -214,28 +214,6 @@ def load_model(job: Job, source: str, device: str = "auto", precision: str = "au
             classifier.predict_views(np.zeros((1, 8, 224, 224, 3), np.uint8))
     job.progress(4, 4, "Ready")
     return classifier
-
-
-def download_model(job: Job, name: str):
-    from ..core.model.zoo import ModelStore
-
-    def progress(done: int, total: int | None) -> None:
-        job.progress(done, total or 0, "")
-
-    return ModelStore().download(name, progress=progress, cancelled=job.cancelled)
-
-
-def import_model(job: Job, path: str, name: str | None = None):
-    from ..core.model.zoo import ModelStore
-
-    job.progress(0, 0, f"Checking {Path(path).name}")
-    return ModelStore().import_file(path, name)
-
-
-def remove_model(job: Job, name: str):
-    from ..core.model.zoo import ModelStore
-
-    return ModelStore().remove(name)
 
 
 def classify_video(job: Job, classifier, path: str, views: str = "4x3", topk: int = 5):
