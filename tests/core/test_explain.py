@@ -140,3 +140,16 @@ def test_non_finite_gradients_are_an_error_not_a_blank_map(tiny_checkpoint, refe
     x = torch.zeros(1, 3, 8, 224, 224)
     with pytest.raises(NumericError, match="NaN or infinite gradients"):
         explain.token_saliency(model, x, class_index=0)
+
+
+def test_a_thumbnail_overlay_tints_the_seen_square_and_darkens_the_rest():
+    thumb = np.full((96, 128, 3), 200, np.uint8)
+    heat = np.zeros((96, 128), np.float32)
+    heat[40:50, 60:70] = 1.0
+    out = explain.thumbnail_overlay(thumb, heat)
+    assert out.shape == thumb.shape and out.dtype == np.uint8
+    assert (out[:, :16] == 90).all() and (out[:, 112:] == 90).all()  # outside the centre square: darkened
+    cold, hot = out[10, 30], out[45, 65]
+    assert (cold != 200).any() and (np.abs(cold.astype(int) - 200) < 60).all()  # cold: a light tint
+    assert np.abs(hot.astype(int) - 200).max() > 60  # hot: the colour map shows
+    np.testing.assert_array_equal(explain.overlay(thumb, heat), explain.overlay(thumb, heat, 0.45, 0.0))

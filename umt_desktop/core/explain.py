@@ -179,8 +179,7 @@ def fit_to_frame(maps: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     import cv2
 
     w, h = int(size[0]), int(size[1])
-    side = min(w, h)
-    x0, y0 = (w - side) // 2, (h - side) // 2
+    x0, y0, side = crop_square(size)
     out = np.zeros((len(maps), h, w), np.float32)
     for i, m in enumerate(maps):
         shrink = cv2.INTER_AREA if side < m.shape[0] else cv2.INTER_LINEAR
@@ -188,14 +187,33 @@ def fit_to_frame(maps: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.clip(out, 0, 1)
 
 
+def crop_square(size: tuple[int, int]) -> tuple[int, int, int]:
+    """(x, y, side) of the part of a (w, h) picture of a whole frame that the model sees (its centre square)."""
+    w, h = int(size[0]), int(size[1])
+    side = min(w, h)
+    return (w - side) // 2, (h - side) // 2, side
+
+
+def thumbnail_overlay(thumb: np.ndarray, heat: np.ndarray, outside: float = 0.45) -> np.ndarray:
+    """A small picture of a whole frame with its map (`fit_to_frame`) blended over the centre square the
+    model saw, tinted throughout so that a cold square still reads as mapped, and the rest darkened."""
+    x0, y0, side = crop_square((thumb.shape[1], thumb.shape[0]))
+    out = (thumb * outside).astype(np.uint8)
+    square = (slice(y0, y0 + side), slice(x0, x0 + side))
+    out[square] = overlay(thumb[square], heat[square], alpha=0.6, floor=0.2)
+    return out
+
+
 # -- pictures ------------------------------------------------------------------
 
-def overlay(frame: np.ndarray, heat: np.ndarray, alpha: float = 0.45) -> np.ndarray:
-    """An RGB uint8 frame with a heat map in [0, 1] of the same size blended over it (turbo colours)."""
+def overlay(frame: np.ndarray, heat: np.ndarray, alpha: float = 0.45, floor: float = 0.0) -> np.ndarray:
+    """An RGB uint8 frame with a heat map in [0, 1] of the same size blended over it (turbo colours).
+
+    The map's weight grows from `floor` (cold) to `alpha` (hottest)."""
     import cv2
 
     colours = cv2.applyColorMap((np.clip(heat, 0, 1) * 255).astype(np.uint8), cv2.COLORMAP_TURBO)[..., ::-1]
-    weight = (alpha * np.clip(heat, 0, 1) ** 0.5)[..., None]  # cold regions stay close to the frame
+    weight = (floor + (alpha - floor) * np.clip(heat, 0, 1) ** 0.5)[..., None]  # cold regions stay close to the frame
     return (frame * (1 - weight) + colours * weight).astype(np.uint8)
 
 

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
     QToolButton,
     QVBoxLayout,
@@ -72,7 +73,24 @@ class ClassifyPage(QWidget):
         lv.addWidget(self.timeline)
         self.timeline_legend = ClassLegend(self.timeline)  # shown and hidden with the timeline
         lv.addWidget(self.timeline_legend)
-        lv.addWidget(_section_label("Frames of the current window"))
+        # Over the filmstrip: its title, what the saliency maps show, and the toggle (explain_view wires them).
+        self.explain_label = _muted("")
+        self.explain_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # long class names never widen the window
+        self.explain_label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+        self.explain_button = QToolButton()
+        self.explain_button.setToolButtonStyle(Qt.ToolButtonTextOnly)
+        self.explain_button.setObjectName("explain-toggle")
+        self.explain_button.setStyleSheet(  # on reads as on, in both themes (the highlight pair is >= 4.5:1)
+            "QToolButton#explain-toggle { padding: 2px 8px; border: 1px solid palette(mid); border-radius: 4px;"
+            " background: palette(button); color: palette(button-text); }"
+            "QToolButton#explain-toggle:checked { background: palette(highlight); color: palette(highlighted-text);"
+            " border-color: palette(highlight); }")
+        strip_header = QHBoxLayout()
+        strip_header.setContentsMargins(0, 0, 0, 0)
+        strip_header.addWidget(_section_label("Frames of the current window"))
+        strip_header.addWidget(self.explain_label, 1)
+        strip_header.addWidget(self.explain_button)
+        lv.addLayout(strip_header)
         lv.addWidget(self.filmstrip)
 
         # Right column: live top-k, whole-video result, chart, playlist.

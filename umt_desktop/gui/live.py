@@ -13,6 +13,8 @@ parameters are fixed per worker) and re-emits its signals:
     error(str)                                       one line, for the notification banner
     opened(duration seconds)                         files only, once the file is open
     finished()
+    saliency(core.streaming.explainer.WindowMaps)    while `set_explain(True, ...)`: maps of the newest window
+    saliency_error(str)                              one line: that window has no map
 
 Files play at their own frame rate (or slower, when the model cannot keep up),
 every window of a file is classified (a complete timeline), and a file can start
@@ -64,6 +66,8 @@ class LiveStream(QObject):
     error = Signal(str)
     opened = Signal(float)
     finished = Signal()
+    saliency = Signal(object)
+    saliency_error = Signal(str)
     _opened_from_thread = Signal(object, float)  # (worker, duration) from the worker's thread
     _frame_from_thread = Signal(object, object, int, float)  # (worker, image, index, seconds): a target frame
 
@@ -82,6 +86,8 @@ class LiveStream(QObject):
         self._held = False  # paused by the user, or holding at a seek/step target
         self._show_from = 0.0  # frames of a file before this second are not shown (catching up to a seek)
         self._target: dict = {}  # {"show": seconds}: the frame at this second is shown whatever the frame-rate cap
+        self._explain: tuple[bool, int | None] = (False, None)  # saliency maps on, and for which class
+        self._maps_before = 0  # maps computed by earlier runs
         self._opened_from_thread.connect(self._on_opened)
         self._frame_from_thread.connect(self._on_target_frame)
 
@@ -119,8 +125,13 @@ class LiveStream(QObject):
                 target["show"] = None
                 self._frame_from_thread.emit(worker, frame.image, int(frame.index), float(frame.timestamp))
 
-        worker = StreamWorker(classifier, realtime=True, frame_hook=keep_frame, parent=self, **options)
+        worker = StreamWorker(classifier, realtime=True, frame_hook=keep_frame, thumbnails=thumbs.get,
+                              parent=self, **options)
         worker.frame.connect(self._relay_frame)
+        worker.saliency.connect(self._relay_saliency)
+        worker.saliency_error.connect(self._relay_saliency_error)
+        if self._explain[0]:
+            worker.set_explain(*self._explain)
         worker.prediction.connect(self._relay_prediction)
         worker.metrics.connect(self._relay_metrics)
         worker.error.connect(self._relay_error)
@@ -145,6 +156,14 @@ class LiveStream(QObject):
     def _relay_prediction(self, result) -> None:
         if self._runs.is_current(self.sender()):
             self.window.emit(result, self.thumbs.get(result.frames))
+
+    def _relay_saliency(self, maps) -> None:
+        if self._runs.is_current(self.sender()) and self._explain[0]:
+            self.saliency.emit(maps)
+
+    def _relay_saliency_error(self, text: str) -> None:
+        if self._runs.is_current(self.sender()) and self._explain[0]:
+            self.saliency_error.emit(text)
 
     def _relay_metrics(self, m) -> None:
         if self._runs.is_current(self.sender()):
@@ -219,6 +238,18 @@ class LiveStream(QObject):
     def engine(self):
         return self.worker.engine if self.worker is not None else None
 
+    def set_explain(self, on: bool, class_index: int | None = None) -> None:
+        """Saliency maps of the newest window on (for `class_index`; None: each window's top-1) or off,
+        for this run and the next ones; computed in the worker's threads (see `StreamWorker.set_explain`)."""
+        self._explain = (bool(on), class_index if on else None)
+        if self.worker is not None:
+            self.worker.set_explain(*self._explain)
+
+    @property
+    def maps_computed(self) -> int:
+        """Saliency maps computed by the workers so far (this run and the earlier ones)."""
+        return self._maps_before + (self.worker.maps_computed if self.worker is not None else 0)
+
     def stop(self) -> None:
         """Ask the current run to end; returns at once."""
         if self.worker is None:
@@ -227,6 +258,7 @@ class LiveStream(QObject):
             self.source.hold_at(None)
             self.source.resume()  # a held file must read on to notice the stop
         self.worker.stop()
+        self._maps_before += self.worker.maps_computed
         self._old.append(self.worker)
         self.worker = self.source = None
         self._runs.end()

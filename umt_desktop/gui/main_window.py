@@ -33,6 +33,7 @@ from .batch_view import BatchView, DropChoice, DropSurvey, survey_drop
 from .classify_page import DROP_HINT, LIVE_EMPTY, WHOLE_EMPTY, ClassifyPage
 from .drop_overlay import DropOverlay
 from .evaluate import EvalPanel
+from .explain_view import ExplainView
 from .menus import set_status
 from .model_control import DEFAULT_ZOO_MODEL, ModelControl  # noqa: F401  (DEFAULT_ZOO_MODEL: public name)
 from .playback import Playback
@@ -72,7 +73,9 @@ class MainWindow(QMainWindow):
         self._build_live()
         self.playback = Playback(self)
         self.whole_video = WholeVideo(self)
+        self.explain_view = ExplainView(self)
         self.commands = menus.build(self)
+        self.explain_view.attach(self.commands.explain)
         self.play_action = self.commands.play  # the names tests and captures know
         self.page.play_button.setDefaultAction(self.commands.play)
         self.page.step_button.setDefaultAction(self.commands.step)
@@ -268,6 +271,7 @@ class MainWindow(QMainWindow):
         self._refresh_playlist()
         s = self.session
         self.predictions_shown = 0
+        self.explain_view.reset()
         self.page.clear_results(f"First window after {self.settings['span']:g} s of video…")
         self.video.clear()
         self.video.set_placeholder(f"Opening {s.name}…", "")
@@ -395,6 +399,7 @@ class MainWindow(QMainWindow):
                                               result.confident, end=result.t))
         thumbs = thumbs or {}
         self.filmstrip.set_frames([(i, thumbs.get(i)) for i in result.frames], top.index, result.confident)
+        self.explain_view.on_window(result)
         self.predictions_shown += 1
         if self.predictions_shown == 1:
             self.update_actions()  # results to export

@@ -67,6 +67,10 @@ class Actions:
         self.models_folder = make("Open the &models folder", w.models.open_folder)
         self.full_screen = QAction("&Full screen", window, checkable=True)
         self.full_screen.toggled.connect(lambda on: w.showFullScreen() if on else w.showNormal())
+        self.explain = QAction("&Why this label (saliency maps)", window, checkable=True)
+        self.explain.setToolTip("Show where the model looked in the current window's 8 frames, for its top class "
+                                "(click another class in the live panel to see its map)")
+        self.explain.toggled.connect(w.explain_view.set_on)
         self.playlist_remove = w.page.playlist.remove_action  # Delete, while the playlist has the focus
         self.leave_full_screen = make("Leave full screen", lambda: self.full_screen.setChecked(False))
         self.leave_full_screen.setEnabled(False)  # only while full screen: Esc stays free otherwise
@@ -81,7 +85,7 @@ class Actions:
             self.themes[key] = a
         for a in (self.open, self.url, self.play, self.step, self.step_back, self.forward, self.back, self.export,
                   self.snapshot, self.models, self.next, self.previous, self.stop, self.full_screen,
-                  self.preferences, self.documentation, self.shortcuts, self.leave_full_screen):
+                  self.preferences, self.documentation, self.shortcuts, self.leave_full_screen, self.explain):
             window.addAction(a)  # shortcuts work while the menu bar is hidden (full screen)
 
 
@@ -129,6 +133,8 @@ def _menus(w, a: Actions) -> None:
     theme_menu = view_menu.addMenu("&Theme")
     for action in a.themes.values():
         theme_menu.addAction(action)
+    view_menu.addAction(a.explain)
+    view_menu.addSeparator()
     view_menu.addAction(a.full_screen)
 
     help_menu = bar.addMenu("&Help")

@@ -40,6 +40,8 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("playlist_remove", ("Del",), "Remove the selected item from the playlist", "Playback"),
     Shortcut("reclassify", ("Ctrl+R",), "Classify the whole video again (4 clips × 3 crops)", "Playback"),
     Shortcut("models", ("Ctrl+M",), "Model manager", "Model"),
+    Shortcut("explain", ("Ctrl+Shift+H",), "Why this label: where the model looked (saliency maps on the filmstrip)",
+             "View"),
     Shortcut("full_screen", ("F11",), "Full screen", "View", QKeySequence.FullScreen),
     Shortcut("leave_full_screen", ("Esc",), "Leave full screen", "View"),
     Shortcut("documentation", ("F1",), "Documentation", "Help"),

@@ -8,12 +8,15 @@ Public interface (create and call from the GUI thread)::
     worker.prediction.connect(update)    # (core.streaming.engine.WindowResult)
     worker.metrics.connect(status)       # (core.streaming.engine.EngineMetrics)
     worker.error.connect(notify)         # (str) one line for the user: bad source, stream lost, ...
+    worker.saliency.connect(draw)        # (core.streaming.explainer.WindowMaps) while maps are on
+    worker.saliency_error.connect(say)   # (str) one line: this window has no map
     worker.finished.connect(done)        # () the thread has ended and the source is released
     worker.start("camera:0")             # a file path, camera:N, a URL, or a core.streaming.sources.FrameSource
 
     worker.start(other)          # while running: switch source (the old one is released first)
     worker.set_classifier(clf)   # while running: the next window uses the new model
     worker.pause(); worker.resume()
+    worker.set_explain(True, class_index=None)   # maps of the newest window (None: its top class); False: off
     worker.stop()                # returns at once; `finished` follows within about a second
     worker.wait(5000)            # block until the thread has ended (e.g. when the window closes)
     worker.is_running()
@@ -25,6 +28,15 @@ comes once per run, after the last `prediction`; a switch of source does not
 emit it. Errors end the run (an `error`, then `finished`); a stopped run emits no
 error. `prediction` and `metrics` carry the engine's own objects: see
 `umt_desktop.core.streaming.engine` for their fields.
+
+Saliency maps (`set_explain`) are computed by a `core.streaming.explainer.WindowExplainer`
+in a thread of its own, from the frames the engine kept of the newest window
+(`engine.last_clip`): when on, each new window is asked for as it is classified (the
+newest request wins, so a slow map skips windows and never holds the engine up), and
+turning it on or choosing a class asks for the window shown now (a paused file too).
+`thumbnails(frame indices) -> {index: RGB array}` (optional) gives the pictures the maps
+are sized to and blended over. Off, nothing is computed: the engine only keeps a
+reference to the frames it made anyway. `maps_computed` counts the maps made.
 
 Inside: a `_StreamJob` QObject moved to a fresh QThread (thread.started ->
 job.work; job.done -> thread.quit), with `torch.inference_mode()` entered in
@@ -54,11 +66,12 @@ class _StreamJob(QObject):
     error = Signal(str)
     done = Signal()
 
-    def __init__(self, engine, source, source_options: dict, frame_hook=None) -> None:
+    def __init__(self, engine, source, source_options: dict, frame_hook=None, window_hook=None) -> None:
         super().__init__()
         self.engine = engine
         self.source_options = source_options
         self.frame_hook = frame_hook
+        self.window_hook = window_hook  # (WindowResult, WindowClip), in this thread, after `prediction`
         self._lock = threading.Lock()
         self._pending = source
         self._cancel = threading.Event()
@@ -93,7 +106,7 @@ class _StreamJob(QObject):
                         self._cancel = cancel = threading.Event()
                     try:
                         source = spec if isinstance(spec, FrameSource) else open_source(spec, **self.source_options)
-                        self.engine.run(source, on_window=self.prediction.emit, on_frame=self._on_frame,
+                        self.engine.run(source, on_window=self._on_window, on_frame=self._on_frame,
                                         on_metrics=self.metrics.emit, cancel=cancel)
                     except UMTError as e:
                         if not cancel.is_set():
@@ -104,6 +117,11 @@ class _StreamJob(QObject):
                             self.error.emit(f"the stream stopped unexpectedly: {type(e).__name__}: {e}")
         finally:
             self.done.emit()
+
+    def _on_window(self, result) -> None:
+        self.prediction.emit(result)
+        if self.window_hook is not None:
+            self.window_hook(result, self.engine.last_clip)
 
     def _on_frame(self, frame) -> None:
         if self.frame_hook is not None:
@@ -122,6 +140,8 @@ class StreamWorker(QObject):
     metrics = Signal(object)
     error = Signal(str)
     finished = Signal()
+    saliency = Signal(object)
+    saliency_error = Signal(str)
 
     def __init__(
         self,
@@ -131,11 +151,18 @@ class StreamWorker(QObject):
         timeout: float = 5.0,
         retries: int = 3,
         frame_hook=None,
+        thumbnails=None,
         parent: QObject | None = None,
         **engine_options,
     ) -> None:
         super().__init__(parent)
         self._frame_hook = frame_hook
+        self._thumbnails = thumbnails
+        self._explainer = None  # a core WindowExplainer while maps are on
+        self._explain_class: int | None = None  # None: each window's (smoothed) top-1
+        self._closed_explainers: list = []
+        self._last_window = None  # (WindowResult, WindowClip) of the newest window
+        self.maps_computed = 0
         from ..core.streaming.engine import SlidingWindowEngine
 
         self._classifier = classifier
@@ -149,6 +176,7 @@ class StreamWorker(QObject):
 
     def start(self, source) -> None:
         """Start on `source`, or switch to it when already running."""
+        self._last_window = None  # the maps are of this source's windows from now on
         if self._job is not None and self._thread is not None and self._thread.isRunning():
             self._job.switch(source)
             return
@@ -158,7 +186,7 @@ class StreamWorker(QObject):
         engine = SlidingWindowEngine(self._classifier, **self._engine_options)
         if self._paused:
             engine.pause()
-        job = _StreamJob(engine, source, dict(self.source_options), self._frame_hook)
+        job = _StreamJob(engine, source, dict(self.source_options), self._frame_hook, self._window_done)
         thread = QThread()
         thread.setObjectName("umt stream")
         job.moveToThread(thread)
@@ -198,8 +226,59 @@ class StreamWorker(QObject):
     def is_paused(self) -> bool:
         return self._paused
 
+    # -- saliency maps -----------------------------------------------------------
+    def set_explain(self, on: bool, class_index: int | None = None) -> None:
+        """Maps on (for `class_index`, None: each window's smoothed top-1) or off (nothing computed).
+
+        On: the newest window is mapped now (also while paused), and every later window as it comes.
+        """
+        if not on:
+            self._close_explainer()
+            return
+        self._explain_class = None if class_index is None else int(class_index)
+        if self._explainer is None:
+            from ..core.streaming.explainer import WindowExplainer
+
+            self._explainer = WindowExplainer(self._map_done, self._map_failed)
+        self._request(self._explainer, self._last_window)
+
+    def explaining(self) -> bool:
+        return self._explainer is not None
+
+    def _window_done(self, result, clip) -> None:  # the engine's thread, after each window
+        self._last_window = (result, clip)
+        explainer = self._explainer
+        if explainer is not None:
+            self._request(explainer, self._last_window)
+
+    def _request(self, explainer, last) -> None:
+        if last is None or last[1] is None:
+            return
+        result, clip = last
+        wanted = self._explain_class
+        class_index = result.smoothed[0].index if wanted is None else wanted
+        thumbs = None
+        if self._thumbnails is not None:
+            got = self._thumbnails(clip.frames)
+            thumbs = [got.get(i) for i in clip.frames]
+        explainer.submit(clip, class_index, thumbs)
+
+    def _map_done(self, maps) -> None:  # the explainer's thread
+        self.maps_computed += 1
+        self.saliency.emit(maps)
+
+    def _map_failed(self, message: str, clip) -> None:  # the explainer's thread
+        self.saliency_error.emit(message)
+
+    def _close_explainer(self) -> None:
+        explainer, self._explainer = self._explainer, None
+        if explainer is not None:
+            explainer.close()  # the map in progress finishes in its thread and is not delivered
+            self._closed_explainers.append(explainer)
+
     def stop(self) -> None:
         """Ask the run to end; returns at once. The source is released as the thread ends."""
+        self._close_explainer()
         if self._job is None:
             return
         self._job.stop()
@@ -217,6 +296,8 @@ class StreamWorker(QObject):
         ok = True
         for thread in self.threads():
             ok = thread.wait(max(0, int((deadline - time.monotonic()) * 1000))) and ok
+        for explainer in self._closed_explainers:  # a map still in progress ends with its thread
+            ok = explainer.close(timeout=max(0.0, deadline - time.monotonic())) and ok
         return ok
 
     def threads(self) -> list[QThread]:

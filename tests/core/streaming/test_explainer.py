@@ -56,7 +56,8 @@ def test_a_window_map_is_sized_to_its_thumbnails_and_blended_over_them(clip_and_
     assert blended.shape == (96, 128, 3) and blended.dtype == np.uint8
     hot = result.maps[f] > 0.5
     assert hot.any() and (blended[hot] != 90).any()  # coloured where the model looked
-    assert (blended[:, :16] == 90).all()  # untouched outside the crop the model saw
+    assert (blended[:, :16] == 40).all() and (blended[:, 112:] == 40).all()  # outside the crop the model saw: darkened
+    np.testing.assert_array_equal(blended, explain.thumbnail_overlay(thumbs[f], result.maps[f]))
 
 
 def test_the_newest_request_wins_and_nothing_runs_unasked(clip_and_video):

@@ -9,7 +9,7 @@ the maps follow the newest window however slow the backward pass is; `computed` 
 `skipped` count them. Nothing runs until the first `submit`: a window that nobody asks
 about costs nothing. The maps are `core.explain.window_saliency` of the window's own 8
 model-input frames (what `SlidingWindowEngine.last_clip` keeps), sized to the thumbnails
-given and blended over them (`core.explain.overlay`), so the caller only shows pictures.
+given and blended over them (`core.explain.thumbnail_overlay`), so the caller only shows pictures.
 No Qt here: `umt_desktop.gui.stream_worker` turns the callbacks into signals.
 """
 
@@ -129,13 +129,13 @@ class WindowExplainer:
 
 def explain_clip(clip: WindowClip, class_index: int, thumbnails: list[np.ndarray | None] | None = None) -> WindowMaps:
     """The map of one kept window for one class, sized to (and blended over) its thumbnails."""
-    from ..explain import overlay, window_saliency
+    from ..explain import thumbnail_overlay, window_saliency
 
     started = time.perf_counter()
     shown = [t for t in (thumbnails or []) if t is not None]
     size = (shown[0].shape[1], shown[0].shape[0]) if shown else None
     maps, prob = window_saliency(clip.classifier, clip.images, class_index, size)
-    overlays = [None if t is None or t.shape[:2] != maps.shape[1:] else overlay(t, m)
+    overlays = [None if t is None or t.shape[:2] != maps.shape[1:] else thumbnail_overlay(t, m)
                 for t, m in zip(thumbnails or [None] * len(maps), maps)]
     labels = clip.classifier.labels
     return WindowMaps(clip.index, clip.t, clip.start, list(clip.frames), int(class_index), labels[int(class_index)],

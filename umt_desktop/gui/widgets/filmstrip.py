@@ -1,10 +1,15 @@
-"""The 8 frames the current window was classified from, with their source frame numbers."""
+"""The 8 frames the current window was classified from, with their source frame numbers.
+
+With saliency maps on (`set_heat`), the strip shows the frames a map was computed for with
+the map blended over them (where the model looked, for one class); a map of an earlier
+window than the one shown is marked so (`heat_older`), never drawn over other frames.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QFont, QImage, QPainter, QPalette
+from PySide6.QtGui import QFont, QImage, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ..palette import NOT_CONFIDENT, class_colour, class_colours, muted_text
@@ -21,6 +26,10 @@ class Filmstrip(QWidget):
         self.frames: list[tuple[int | None, QImage | None]] = []
         self.class_index: int | None = None  # the window's top-1 class: its colour underlines the frames
         self.confident = True
+        # Saliency maps: the frames they belong to, blended ((index, QImage) x 8), and what they are of.
+        self.heat_frames: list[tuple[int | None, QImage | None]] = []
+        self.heat = None  # the core WindowMaps shown (class_index, label, t, frames, ...), or None
+        self.heat_older = False  # the map is of an earlier window than the one shown
         class_colours().watch(self)  # repainted when colours are dealt again
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
         self.setFixedHeight(int(self.fontMetrics().height() * 5.2))
@@ -44,7 +53,29 @@ class Filmstrip(QWidget):
     def clear(self) -> None:
         self.frames = []
         self.class_index = None
+        self.clear_heat()
+
+    # -- saliency maps --------------------------------------------------------------
+    def set_heat(self, maps, older: bool = False) -> None:
+        """Show `maps` (a core `WindowMaps`: its frames with the map blended over them)."""
+        self.heat = maps
+        self.heat_older = older
+        self.heat_frames = [(index, rgb_to_qimage(image) if image is not None else None)
+                            for index, image in zip(maps.frames, maps.overlays)][: self.SLOTS]
         self.update()
+
+    def mark_heat_older(self, older: bool = True) -> None:
+        if self.heat is not None and older != self.heat_older:
+            self.heat_older = older
+            self.update()
+
+    def clear_heat(self) -> None:
+        self.heat, self.heat_frames, self.heat_older = None, [], False
+        self.update()
+
+    @property
+    def showing_heat(self) -> bool:
+        return self.heat is not None and any(image is not None for _, image in self.heat_frames)
 
     def paintEvent(self, event) -> None:
         p = QPainter(self)
@@ -59,10 +90,13 @@ class Filmstrip(QWidget):
         small.setPointSizeF(self.font().pointSizeF() * 0.85)
         p.setFont(small)
         muted = muted_text(pal)
+        heat = self.heat is not None
+        frames = self.heat_frames if heat else self.frames
+        underline = self.heat.class_index if heat else self.class_index
         for slot in range(self.SLOTS):
             x = slot * (w + gap)
             cell = QRectF(x, 0, w, h)
-            index, image = self.frames[slot] if slot < len(self.frames) else (None, None)
+            index, image = frames[slot] if slot < len(frames) else (None, None)
             bg = pal.color(QPalette.Mid)
             bg.setAlpha(50)
             p.setPen(Qt.NoPen)
@@ -72,10 +106,15 @@ class Filmstrip(QWidget):
                 s = min(w / image.width(), h / image.height())
                 iw, ih = image.width() * s, image.height() * s
                 p.drawImage(QRectF(x + (w - iw) / 2, (h - ih) / 2, iw, ih), image)
-                if self.class_index is not None:  # the class these frames were recognised as
+                if underline is not None:  # the class these frames were recognised as (or mapped for)
                     p.setPen(Qt.NoPen)
-                    p.setBrush(class_colour(self.class_index) if self.confident else NOT_CONFIDENT)
+                    p.setBrush(class_colour(underline) if heat or self.confident else NOT_CONFIDENT)
                     p.drawRoundedRect(QRectF(x, h - 4, w, 4), 2, 2)
+                if heat and self.heat_older:  # an earlier window's map: a dashed frame says it is not the live one
+                    pen = QPen(muted, 1.5, Qt.DashLine)
+                    p.setPen(pen)
+                    p.setBrush(Qt.NoBrush)
+                    p.drawRoundedRect(cell.adjusted(0.75, 0.75, -0.75, -0.75), 4, 4)
             p.setPen(muted)
             caption = f"#{index}" if index is not None else f"frame {slot + 1}"
             p.drawText(QRectF(x, h + 2, w, fh), Qt.AlignCenter, caption)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPalette
+from PySide6.QtCore import QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ..palette import class_colour, class_colours, muted_text
@@ -20,7 +20,13 @@ class ScoreRow:
 
 
 class TopKPanel(QWidget):
-    """Rows of `label ... 87.3%` with a bar each; an empty state when there is nothing to show."""
+    """Rows of `label ... 87.3%` with a bar each; an empty state when there is nothing to show.
+
+    A click on a row emits `rowClicked(class index)`; `set_marked(class index)` outlines the
+    row of that class and names it (e.g. the class a saliency map is shown for).
+    """
+
+    rowClicked = Signal(int)
 
     def __init__(self, rows: int = 5, show_raw: bool = True, parent: QWidget | None = None,
                  colour_group: str | None = None) -> None:
@@ -34,6 +40,8 @@ class TopKPanel(QWidget):
         self.rows: list[ScoreRow] = []
         self.dimmed = False  # below the confidence threshold
         self.empty_text = "No prediction yet"
+        self.marked: int | None = None  # the class whose row is outlined
+        self.mark_text = "map"  # drawn beside the marked row's score
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
         self.setFixedHeight(self.sizeHint().height())
 
@@ -44,6 +52,26 @@ class TopKPanel(QWidget):
         self.setToolTip("\n".join(f"{r.label}: {r.score:.1%}" + (f" (raw {r.raw:.1%})" if r.raw is not None else "")
                                   for r in self.rows))
         self.update()
+
+    def set_marked(self, class_index: int | None) -> None:
+        if class_index != self.marked:
+            self.marked = class_index
+            self.update()
+
+    def row_rect(self, i: int) -> QRect:
+        """Where row `i` is drawn (what a click on it hits)."""
+        rh = self._row_height()
+        return QRect(0, 3 + i * rh, self.width(), rh)
+
+    def row_at(self, y: float) -> ScoreRow | None:
+        i = int((y - 3) // self._row_height())
+        return self.rows[i] if 0 <= i < len(self.rows) and y >= 3 else None
+
+    def mousePressEvent(self, event) -> None:
+        row = self.row_at(event.position().y())
+        if row is not None and event.button() == Qt.LeftButton:
+            self.rowClicked.emit(row.index)
+        super().mousePressEvent(event)
 
     def set_k(self, k: int) -> None:
         self.k = max(1, int(k))
@@ -90,8 +118,18 @@ class TopKPanel(QWidget):
             bold = QFont(self.font())
             bold.setBold(i == 0)
             p.setFont(bold)
+            mark_w = 0
+            if row.index == self.marked:
+                highlight = pal.color(QPalette.Highlight)
+                p.setPen(QPen(highlight, 1.5))
+                p.setBrush(Qt.NoBrush)
+                p.drawRoundedRect(QRectF(0.75, top - 1.25, width - 1.5, rh - 1), 4, 4)
+                mark_w = fm.horizontalAdvance(self.mark_text) + 8
+                p.setPen(muted_text(pal))
+                p.drawText(QRectF(width - pct_w - mark_w, top, mark_w, fm.height()), Qt.AlignRight | Qt.AlignVCenter,
+                           self.mark_text)
             p.setPen(text_colour)
-            label = fm.elidedText(row.label, Qt.ElideRight, width - pct_w - 4)
+            label = fm.elidedText(row.label, Qt.ElideRight, width - pct_w - mark_w - 4)
             p.drawText(QRectF(0, top, width - pct_w, fm.height()), Qt.AlignLeft | Qt.AlignVCenter, label)
             p.drawText(QRectF(width - pct_w, top, pct_w, fm.height()), Qt.AlignRight | Qt.AlignVCenter,
                        f"{row.score * 100:.1f}%")
