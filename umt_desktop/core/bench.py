@@ -435,7 +435,7 @@ def evaluation_rows(root: Path, checkpoint: Path, device: str, precision: str, w
     row["batch_videos_per_s"] = b["videos_per_second"]
     row["batch_steady_videos_per_s"] = b["steady_videos_per_second"]
     decode = row.get("decode_steady_videos_per_s") or row["decode_videos_per_s"]
-    bound = min(decode, row["model_videos_per_s"])
+    bound = min(decode, row.get("model_steady_videos_per_s") or row["model_videos_per_s"])
     row["end_to_end_fraction"] = row["full_videos_per_s"] / bound if bound else None
     steady = row.get("full_steady_videos_per_s")
     row["steady_end_to_end_fraction"] = steady / bound if bound and steady else None

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ import numpy as np
 import torch
 
 from .model.checkpoint import Checkpoint, load_checkpoint
-from .device import Runtime, compile_unavailable, resolve
+from .device import Runtime, compile_unavailable, exact_float32, resolve
 from .errors import DeviceError, NumericError
 from .model.labels import LabelSet, labels_for
 from .video.protocols import PROTOCOLS, Protocol, get_protocol
@@ -179,6 +180,7 @@ class Classifier:
                        for start in range(0, len(views), self.batch_size)]
                 return PendingProbs(self, views, torch.cat(out).numpy())
             x = torch.as_tensor(views)
+            exact = self.runtime.dtype is None  # float32: no TF32 anywhere
             side = x.is_pinned()
             if side and self._copy_stream is None:
                 self._copy_stream = torch.cuda.Stream(self.device)
@@ -193,7 +195,8 @@ class Classifier:
                     dev.record_stream(compute)  # allocated on the side stream, used on this one
                 else:
                     dev = self._via_pinned(chunk)
-                out.append(self._forward(normalise(dev, self.preprocessing.mean, self.preprocessing.std)))
+                with exact_float32(self.device) if exact else contextlib.nullcontext():
+                    out.append(self._forward(normalise(dev, self.preprocessing.mean, self.preprocessing.std)))
             probs = torch.cat(out) if len(out) > 1 else out[0]
             host = torch.empty(probs.shape, dtype=probs.dtype, pin_memory=True)
             host.copy_(probs, non_blocking=True)
@@ -287,7 +290,8 @@ class Classifier:
         out = []
         for start in range(0, len(rows), self.batch_size):
             x = self.to_input(picked[start : start + self.batch_size])
-            out.append(self._float32_model(x).float().softmax(dim=-1))
+            with exact_float32(self.device):
+                out.append(self._float32_model(x).float().softmax(dim=-1))
         return torch.cat(out).cpu().numpy()
 
     def top(self, probs: np.ndarray, k: int = 5) -> list[TopK]:

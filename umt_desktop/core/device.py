@@ -115,3 +115,20 @@ def resolve(device: str = "auto", precision: str = "auto") -> Runtime:
         precision = "float32"
     dtypes = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
     return Runtime(dev, dtypes[precision])
+
+
+@contextlib.contextmanager
+def exact_float32(device: torch.device):
+    """float32 work on CUDA as float32: no TF32 in cuDNN's convolutions (the patch embedding),
+    which PyTorch allows by default and which moves probabilities by ~1e-4."""
+    import torch
+
+    if device.type != "cuda":
+        yield
+        return
+    old = torch.backends.cudnn.allow_tf32
+    torch.backends.cudnn.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32 = old

@@ -782,16 +782,18 @@ def measure_throughput(
         t0 = time.perf_counter()
         left = len(jobs)
         queued = None  # read back after the next is queued, as in the pipeline
+        first_at = None  # the first batch read back: steady from there on
         while left > 0:
             k = min(per_batch, left)
             pending = clf.predict_async(batch[: k * len(first)])
             if queued is not None:
                 queued.result()
+                first_at = first_at or time.perf_counter()
             queued = pending
             left -= k
             n_views += k * len(first)
         queued.result()
-        timing = PipelineTiming(len(jobs), n_views, t0, None, time.perf_counter())
+        timing = PipelineTiming(len(jobs), n_views, t0, first_at, time.perf_counter(), first_videos=per_batch)
     else:  # decoding alone, or exactly what `eval` and batch classification run
         timing = time_pipeline(jobs, views, clf=clf, reader=reader, workers=workers,
                                batch_size=clf.batch_size if clf is not None else None)
@@ -807,6 +809,7 @@ class PipelineTiming:
     start: float
     first_at: float | None  # when the first video came out (decode worker start-up before it)
     end: float
+    first_videos: int = 1  # videos out at first_at (a whole batch in the model-only timing)
 
     def to_json(self) -> dict:
         seconds = self.end - self.start
@@ -819,8 +822,8 @@ class PipelineTiming:
             "views_per_second": self.views / seconds if seconds > 0 else 0.0,
             "startup_seconds": (first - self.start) if first is not None else 0.0,
             # after the first video: without worker start-up
-            "steady_videos_per_second": (n - 1) / (self.end - first)
-            if first is not None and n > 1 and self.end > first else None,
+            "steady_videos_per_second": (n - self.first_videos) / (self.end - first)
+            if first is not None and n > self.first_videos and self.end > first else None,
         }
 
 
