@@ -37,6 +37,7 @@ SIZE = (1360, 860)
 STATES = (
     "first-start",  # no model installed: the "No model yet" panel
     "playing",  # a file paused mid-way: live window, overlay, timeline, filmstrip, chart
+    "explain",  # the same, with "Why this label" on: saliency maps on the filmstrip
     "whole-video",  # the file played to the end: whole-video 4x3 result and the complete timeline
     "failed-source",  # a damaged file was opened
     "preferences",
@@ -189,14 +190,22 @@ def render_theme(theme: str, states: list[str], out: Path) -> int:
         return 1
     video = write_video(home / "street_dance.mp4", frames=240, size=(640, 360), fps=24.0)
 
-    if "playing" in states or "whole-video" in states:
+    if "playing" in states or "explain" in states or "whole-video" in states:
         _fresh(window)
         window.open_sources([str(video)])
         if g.wait(lambda: window.predictions_shown >= 10, 180):
-            if "playing" in states:
+            if "playing" in states or "explain" in states:
                 window.play_action.trigger()  # pause, as Space would
                 g.wait(lambda: window.live.paused(), 10)
-                g.save("playing", window)
+                if "playing" in states:
+                    g.save("playing", window)
+                if "explain" in states:
+                    window.page.explain_button.click()
+                    if g.wait(lambda: window.filmstrip.showing_heat and not window.filmstrip.heat_older, 60):
+                        g.save("explain", window)
+                    else:
+                        g.fail("explain", "no saliency map came")
+                    window.page.explain_button.click()
                 window.play_action.trigger()
         else:
             g.fail("playing", "no live prediction")
