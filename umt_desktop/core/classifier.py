@@ -270,7 +270,10 @@ class Classifier:
         with torch.inference_mode():
             for size in sorted(set(sizes or self.compiled_sizes())):
                 if size not in self._warm and size in self.compiled_sizes():
-                    self._forward(torch.zeros((size, 3, 8, 224, 224), device=self.device))
+                    # the layout real input has (normalised uint8 views, channels last in memory):
+                    # compiled code is specialised on strides, another layout would compile again
+                    views = torch.zeros((size, 8, 224, 224, 3), dtype=torch.uint8, device=self.device)
+                    self._forward(normalise(views, self.preprocessing.mean, self.preprocessing.std))
         torch.cuda.synchronize(self.device)
         return time.perf_counter() - t0
 
