@@ -121,7 +121,10 @@ class _StreamJob(QObject):
     def _on_window(self, result) -> None:
         self.prediction.emit(result)
         if self.window_hook is not None:
-            self.window_hook(result, self.engine.last_clip)
+            try:
+                self.window_hook(result, self.engine.last_clip)
+            except Exception:  # an extra (a saliency request) must never stop the stream
+                log.exception("window hook failed")
 
     def _on_frame(self, frame) -> None:
         if self.frame_hook is not None:
