@@ -153,3 +153,21 @@ def test_a_thumbnail_overlay_tints_the_seen_square_and_darkens_the_rest():
     assert (cold != 200).any() and (np.abs(cold.astype(int) - 200) < 60).all()  # cold: a light tint
     assert np.abs(hot.astype(int) - 200).max() > 60  # hot: the colour map shows
     np.testing.assert_array_equal(explain.overlay(thumb, heat), explain.overlay(thumb, heat, 0.45, 0.0))
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_window_maps_after_live_windows_share_the_pinned_input_buffers(tiny_checkpoint, reference_videos):
+    """The live loop classifies (inference mode) through reusable pinned buffers; the map of the same
+    window goes through them with gradients: the buffers must take both (found on an H200)."""
+    from umt_desktop import load_classifier
+
+    frames = _window_frames(reference_videos[0][0], list(range(8)))
+    gpu = load_classifier(tiny_checkpoint, device="cuda", compile=False)
+    cpu = load_classifier(tiny_checkpoint, device="cpu")
+    for _ in range(3):
+        gpu.classify_frames(frames)
+    maps, prob = explain.window_saliency(gpu, frames, 7)
+    want, want_prob = explain.window_saliency(cpu, frames, 7)
+    assert np.isfinite(maps).all() and np.abs(maps - want).max() < 2e-2
+    assert prob == pytest.approx(want_prob, abs=2e-3)

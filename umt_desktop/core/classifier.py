@@ -141,7 +141,8 @@ class Classifier:
         if copied is not None:
             copied.synchronize()  # the copy that last read this buffer is done (the model may still run)
         if buf is None or buf.numel() < x.numel() or buf.dtype != x.dtype:
-            buf = torch.empty(x.numel(), dtype=x.dtype, pin_memory=True)
+            with torch.inference_mode(False):  # a normal tensor: refilled in and out of inference mode
+                buf = torch.empty(x.numel(), dtype=x.dtype, pin_memory=True)
         staged = buf[: x.numel()].view(x.shape)
         staged.copy_(x)
         dev = staged.to(self.device, non_blocking=True)
