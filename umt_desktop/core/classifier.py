@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,6 +113,7 @@ class Classifier:
         self._copy_stream = None  # CUDA side stream for host-to-device copies of pinned views
         self._pinned: list = [None, None]  # two reusable pinned input buffers, each with its last copy's event
         self._pinned_turn = 0
+        self._pinned_lock = threading.Lock()  # the live loop and the saliency thread share the buffers
 
     @property
     def device(self) -> torch.device:
@@ -135,21 +137,22 @@ class Classifier:
 
     def _via_pinned(self, x: torch.Tensor) -> torch.Tensor:
         """Host views -> device through two reusable pinned buffers used in turn."""
-        i = self._pinned_turn
-        self._pinned_turn ^= 1
-        buf, copied = self._pinned[i] or (None, None)
-        if copied is not None:
-            copied.synchronize()  # the copy that last read this buffer is done (the model may still run)
-        if buf is None or buf.numel() < x.numel() or buf.dtype != x.dtype:
-            with torch.inference_mode(False):  # a normal tensor: refilled in and out of inference mode
-                buf = torch.empty(x.numel(), dtype=x.dtype, pin_memory=True)
-        staged = buf[: x.numel()].view(x.shape)
-        staged.copy_(x)
-        dev = staged.to(self.device, non_blocking=True)
-        copied = torch.cuda.Event()
-        copied.record()
-        self._pinned[i] = (buf, copied)
-        return dev
+        with self._pinned_lock:
+            i = self._pinned_turn
+            self._pinned_turn ^= 1
+            buf, copied = self._pinned[i] or (None, None)
+            if copied is not None:
+                copied.synchronize()  # the copy that last read this buffer is done (the model may still run)
+            if buf is None or buf.numel() < x.numel() or buf.dtype != x.dtype:
+                with torch.inference_mode(False):  # a normal tensor: refilled in and out of inference mode
+                    buf = torch.empty(x.numel(), dtype=x.dtype, pin_memory=True)
+            staged = buf[: x.numel()].view(x.shape)
+            staged.copy_(x)
+            dev = staged.to(self.device, non_blocking=True)
+            copied = torch.cuda.Event()
+            copied.record()
+            self._pinned[i] = (buf, copied)
+            return dev
 
     @property
     def compiled(self) -> bool:
