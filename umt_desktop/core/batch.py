@@ -25,7 +25,6 @@ import csv
 import io
 import json
 import os
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ from pathlib import Path
 
 from .errors import Cancelled, UMTError
 from .jsonio import dumps
-from .evaluation.pipeline import classify_stream
+from .evaluation.pipeline import Cancellation, classify_stream
 from .video.protocols import get_protocol
 from .video.readers import DEFAULT_READER, VIDEO_EXTENSIONS
 
@@ -442,21 +441,12 @@ class BatchRun:
         self.reader = reader or getattr(classifier, "reader", DEFAULT_READER)
         self.output = output
         self.progress = progress
-        self._cancelled = cancelled
-        self._cancel = threading.Event()
+        self._should_stop = Cancellation(cancelled)
         self.done = 0
         self.failed = 0
 
     def cancel(self) -> None:
-        self._cancel.set()
-
-    def _should_stop(self) -> bool:
-        if self._cancel.is_set():
-            return True
-        if self._cancelled is not None and self._cancelled():
-            self._cancel.set()
-            return True
-        return False
+        self._should_stop.cancel()
 
     def run(self) -> Iterator[BatchItem]:
         from .classifier import Classification

@@ -161,3 +161,18 @@ def test_cuda_pinned_staging_side_stream_copies_and_deferred_readback(tiny_check
     pending = gpu.predict_async(pinned)
     np.testing.assert_allclose(pending.result(), gpu.predict_views(views), atol=1e-5, rtol=0)
     assert pending.ready()
+
+
+def test_one_cancellation_for_every_run_latches_the_outside_flag():
+    from umt_desktop.core.evaluation.pipeline import Cancellation
+
+    outside = [False]
+    stop = Cancellation(lambda: outside[0])
+    assert not stop()
+    outside[0] = True
+    assert stop()
+    outside[0] = False
+    assert stop()  # latched: a run that was told to stop stays stopped
+    own = Cancellation()
+    own.cancel()
+    assert own()

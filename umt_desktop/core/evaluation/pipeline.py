@@ -19,6 +19,7 @@ decode, batch and compute the same way and at the same speed.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,28 @@ from ..video.readers import DEFAULT_READER
 
 # Decoding (`Decoded`, `decode_one`, `decode_views`, `decode_stream`) lives in `core.video.decoding`:
 # its worker processes import no torch. The names are importable from here too.
+
+
+# -- cancellation --------------------------------------------------------------
+class Cancellation:
+    """A run's stop flag: set by `cancel()` from any thread, or by an outside `cancelled()`
+    callback (e.g. a GUI job's flag), which is asked each time and latched once it says so."""
+
+    def __init__(self, cancelled: Callable[[], bool] | None = None) -> None:
+        self._outside = cancelled
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    def __call__(self) -> bool:
+        """True once the run should stop (the `should_stop` of the pipeline)."""
+        if self._event.is_set():
+            return True
+        if self._outside is not None and self._outside():
+            self._event.set()
+            return True
+        return False
 
 
 # -- staging -------------------------------------------------------------------

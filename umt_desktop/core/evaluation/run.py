@@ -22,7 +22,6 @@ touching the history: the whole pipeline, decoding alone, or the model alone.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
@@ -36,8 +35,8 @@ from .distributed import DistEnv, DistributedError, detect, init_group, rank_dev
 from ..errors import Cancelled, DatasetError, DiskFullError, NumericError, UMTError
 from .history import History, Prediction, check_run_id
 from .pipeline import (  # decode_views and decode_stream are also imported from here
-    Staging, ViewBatch, ViewBatcher, classify_stream, decode_stream, decode_views, default_batch_size, overlapped,
-    queue_views, split_views,
+    Cancellation, Staging, ViewBatch, ViewBatcher, classify_stream, decode_stream, decode_views, default_batch_size,
+    overlapped, queue_views, split_views,
 )
 from ..video.protocols import get_protocol
 from ..video.readers import DEFAULT_READER
@@ -301,8 +300,7 @@ class EvalRun:
         self.settings = settings
         self.resume_id = resume
         self.progress = progress
-        self._cancelled = cancelled
-        self._cancel = threading.Event()
+        self._should_stop = Cancellation(cancelled)
         self.stop_after = stop_after
         self.env = detect() if dist_env == "detect" else dist_env
         self._history = history
@@ -320,15 +318,7 @@ class EvalRun:
         return self.env is None or self.env.rank == 0
 
     def cancel(self) -> None:
-        self._cancel.set()
-
-    def _should_stop(self) -> bool:
-        if self._cancel.is_set():
-            return True
-        if self._cancelled is not None and self._cancelled():
-            self._cancel.set()
-            return True
-        return False
+        self._should_stop.cancel()
 
     @property
     def history(self) -> History:
