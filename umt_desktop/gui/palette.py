@@ -8,10 +8,15 @@ followed by the olive of Paul Tol's muted set, chosen to stay distinct for the
 common forms of colour blindness; the first seven are the most distinct.
 
 With 400 classes and 8 colours, classes must share colours; `ClassColours`
-hands them out so that the classes shown together never do. Widgets register
-the classes they show as a named group (`show`); groups earlier in
+hands them out so that the classes shown together never do. Each widget
+registers the classes it shows as a named group (`show`), and the colours are
+dealt over all groups at once: a class differs from every class it is shown
+with in any widget, while keeping one colour in all of them. Groups earlier in
 `GROUP_ORDER` keep their colours first, so the whole-video leaders keep theirs
-while the live bars change.
+while the live bars change. A widget paints with `colour_in(group, index)`: a
+class that cannot have a colour of its own there (a group with more classes
+than colours, e.g. a long timeline) is painted `OTHER_CLASSES` grey in that
+widget, and its legend names those "other".
 
 Text colours follow WCAG 2.1: a contrast ratio of at least 4.5:1 for text.
 `text_on(colour)` picks black or white, whichever reads better on a class
@@ -35,6 +40,10 @@ CLASS_PALETTE: tuple[str, ...] = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#
 
 # Windows below the confidence threshold: neutral, so they never read as a class.
 NOT_CONFIDENT = QColor(128, 128, 128, 90)
+
+# Classes a widget cannot give a colour of their own (more classes than colours): one
+# opaque mid grey, unlike every class colour and unlike the translucent NOT_CONFIDENT.
+OTHER_CLASSES = QColor("#8C8C8C")
 
 # Backing of text drawn over video frames (any picture, from black to white).
 OVERLAY_BACKING = QColor(0, 0, 0, 178)
@@ -155,11 +164,16 @@ class ClassColours:
     QApplication, so it holds widgets only weakly and repaints them itself.
     """
 
+    # How many colours a round of dealing may try before it settles for greys (a round
+    # that needs no second try takes one per class; 500 take about 5 ms).
+    SEARCH_STEPS = 500
+
     def __init__(self, palette: tuple[str, ...] = CLASS_PALETTE) -> None:
         self._watchers: weakref.WeakSet = weakref.WeakSet()
         self.colours = [QColor(c) for c in palette]
         self.slots: dict[int, int] = {}  # class index -> palette slot
         self.groups: dict[str, list[int]] = {}
+        self.others: dict[str, set[int]] = {}  # group -> its classes painted OTHER_CLASSES there
         self._next = 0
 
     def slot(self, index: int) -> int:
@@ -173,6 +187,16 @@ class ClassColours:
     def colour(self, index: int) -> QColor:
         return QColor(self.colours[self.slot(index)])
 
+    def colour_in(self, group: str, index: int) -> QColor:
+        """What `group`'s widget paints class `index` with: its colour, or OTHER_CLASSES grey when
+        the class cannot have a colour of its own among the group's classes."""
+        if int(index) in self.others.get(group, ()):
+            return QColor(OTHER_CLASSES)
+        return self.colour(index)
+
+    def is_other(self, group: str, index: int) -> bool:
+        return int(index) in self.others.get(group, ())
+
     def show(self, group: str, indices) -> None:
         """The classes `group` shows now (ranked); colours are re-dealt so that shown classes differ."""
         indices = [int(i) for i in dict.fromkeys(int(i) for i in indices)]
@@ -183,12 +207,16 @@ class ClassColours:
         self._repaint()
 
     def release(self, group: str) -> None:
-        self.groups.pop(group, None)
+        """`group` shows nothing now (its widget was cleared)."""
+        if self.groups.pop(group, None) is not None:
+            self._resolve()
+            self._repaint()
 
     def reset(self) -> None:
         """Forget every class (a new model: indices mean other classes)."""
         self.slots.clear()
         self.groups.clear()
+        self.others.clear()
         self._next = 0
         self._repaint()
 
@@ -222,33 +250,86 @@ class ClassColours:
         return candidate
 
     def _resolve(self) -> None:
-        """Deal the colours again: a group's classes always differ among themselves, and differ
-        from every earlier group's while colours last; a class keeps its colour when it can."""
+        """Deal the colours again over every group at once.
+
+        Each group's first len(palette) classes must differ from one another: two classes
+        that any widget shows together are neighbours, and no neighbours share a colour
+        (a class's colour is the same in every widget). Classes are dealt most important
+        first (GROUP_ORDER, then rank); each keeps its colour when no neighbour has it, else
+        takes a colour no shown class has, else one that only classes it is never shown
+        with have (the least important of them). When a class has no colour left, the
+        classes dealt before it are dealt again (a bounded search). A class that still
+        cannot differ from a more important one in some group, and the classes past the
+        palette's size in a group, are painted grey in that group (`colour_in`).
+        """
         n = len(self.colours)
-        owner: dict[int, tuple[int, int]] = {}  # slot -> (group rank, position) of the class that has it
-        decided: dict[int, int] = {}  # class -> slot, this round
-        for rank, group in enumerate(self._order()):
-            # Classes an earlier group placed keep their colours; the group's others avoid them.
-            in_group: set[int] = {decided[c] for c in self.groups[group] if c in decided}
+        order = self._order()
+        coloured = {g: self.groups[g][:n] for g in order}
+        rank: dict[int, tuple[int, int]] = {}  # class -> (group rank, position) where it counts most
+        neighbours: dict[int, set[int]] = {}
+        for r, group in enumerate(order):
+            for position, c in enumerate(coloured[group]):
+                rank.setdefault(c, (r, position))
+                neighbours.setdefault(c, set()).update(coloured[group])
+        for c, near in neighbours.items():
+            near.discard(c)
+        classes = sorted(rank, key=rank.__getitem__)
+        start = self._next
+
+        def choices(c: int, decided: dict[int, int]) -> list[int]:
+            taken = {decided[x] for x in neighbours[c] if x in decided}
+            holder: dict[int, tuple[int, int]] = {}  # slot -> the most important class that has it
+            for x, s in decided.items():
+                holder[s] = min(holder.get(s, rank[x]), rank[x])
+            # Colours the classes still to deal have now: taken last, so that they can keep them.
+            kept = {self.slots[x] for x in classes if x not in decided and x != c and x in self.slots}
+            current = self.slots.get(c)
+            fresh = [(start + k) % n for k in range(n) if (start + k) % n not in holder]
+            shared = sorted((s for s in holder if s not in taken), key=lambda s: holder[s], reverse=True)
+            out = ([current] if current is not None and current not in taken and current not in holder else [])
+            out += [s for s in fresh if s not in kept] + fresh
+            out += ([current] if current is not None and current not in taken else []) + shared
+            return [s for s in dict.fromkeys(out) if s not in taken]
+
+        decided: dict[int, int] = {}
+        steps = 0
+
+        def deal(i: int) -> bool:
+            nonlocal steps
+            if i == len(classes):
+                return True
+            c = classes[i]
+            for s in choices(c, decided):
+                steps += 1
+                if steps > self.SEARCH_STEPS:
+                    return False
+                decided[c] = s
+                if deal(i + 1):
+                    return True
+                del decided[c]
+            return False
+
+        if not deal(0):  # no way found: deal greedily, sharing the least important neighbour's colour
+            decided = {}
+            for c in classes:
+                options = choices(c, decided)
+                if options:
+                    decided[c] = options[0]
+                else:
+                    near = [x for x in neighbours[c] if x in decided]
+                    decided[c] = decided[max(near, key=rank.__getitem__)]
+        for c in classes:
+            if self.slots.get(c) != decided[c]:
+                self.slots[c] = decided[c]
+                self._next = (decided[c] + 1) % n  # the next new class starts after it
+        self.others = {}
+        for group in order:
+            seen: set[int] = set()
             for position, c in enumerate(self.groups[group]):
-                if c in decided:
-                    continue
-                current = self.slots.get(c)
-                if current is not None and current not in owner and current not in in_group:
-                    slot = current
-                elif len(owner) < n:  # a colour nobody shown has
-                    slot = self._free_slot(set(owner) | in_group)
-                else:  # share, but never within the group: take the colour of the least important class
-                    choices = [s for s in range(n) if s not in in_group]
-                    if not choices:
-                        slot = current if current is not None else self._free_slot(set())
-                    elif current in choices:
-                        slot = current
-                    else:
-                        slot = max(choices, key=lambda s: owner.get(s, (len(GROUP_ORDER), 0)))
-                self.slots[c] = decided[c] = slot
-                in_group.add(slot)
-                owner.setdefault(slot, (rank, position))
+                if position >= n or self.slots[c] in seen:
+                    self.others.setdefault(group, set()).add(c)
+                else:
+                    seen.add(self.slots[c])
 
 
 _instance: ClassColours | None = None

@@ -1,14 +1,19 @@
-"""The legend of the timeline: a swatch and a name for every class on it, longest first."""
+"""The legend of the timeline: a swatch and a name for every class on it, longest first.
+
+A timeline with more classes than the palette has colours paints the shortest ones
+grey; the legend ends with one grey "other (N classes)" entry for them (its tooltip
+and the timeline's hover text name each one).
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QRectF, QSize, Qt
-from PySide6.QtGui import QFont, QPainter, QPalette
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from ..palette import class_colour, class_colours, muted_text
+from ..palette import OTHER_CLASSES, class_colours, muted_text
 from . import format_time
-from .timeline import Timeline
+from .timeline import COLOUR_GROUP, Timeline
 
 
 class ClassLegend(QWidget):
@@ -36,10 +41,21 @@ class ClassLegend(QWidget):
         self.setToolTip("\n".join(f"{label}: {format_time(sec)}" for _, label, sec in classes))
         self.update()
 
-    def entries(self) -> list[tuple[int, str]]:
-        return [(i, label) for i, label, _ in self.timeline.classes()]
+    def entries(self) -> list[tuple[int | None, str]]:
+        """(class index, label) of each class with a colour of its own, longest first; then
+        (None, "other (N classes)") for the classes painted grey, if there are any."""
+        classes = self.timeline.classes()
+        own = [(i, label) for i, label, _ in classes if not class_colours().is_other(COLOUR_GROUP, i)]
+        others = len(classes) - len(own)
+        if others:
+            own.append((None, f"other ({others} class{'es' if others > 1 else ''})"))
+        return own
 
-    def layout_entries(self) -> tuple[list[tuple[QRectF, int, str]], int]:
+    def colour(self, index: int | None) -> QColor:
+        """The swatch colour of an entry (`index` None: the grey of the other classes)."""
+        return QColor(OTHER_CLASSES) if index is None else self.timeline.colour(index)
+
+    def layout_entries(self) -> tuple[list[tuple[QRectF, int | None, str]], int]:
         """Where each shown entry goes, and how many did not fit."""
         fm = self.fontMetrics()
         x, out = 0.0, []
@@ -69,7 +85,7 @@ class ClassLegend(QWidget):
             return
         for rect, index, label in placed:
             p.setPen(Qt.NoPen)
-            p.setBrush(class_colour(index))
+            p.setBrush(self.colour(index))
             p.drawRoundedRect(QRectF(rect.left(), rect.center().y() - swatch / 2, swatch, swatch), 2, 2)
             p.setPen(text)
             p.drawText(QRectF(rect.left() + swatch + 6, rect.top(), rect.width() - swatch - 6, rect.height()),

@@ -9,7 +9,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from ..palette import class_colour, class_colours, muted_text
+from ..palette import class_colours, muted_text
 from . import format_time
 
 
@@ -145,7 +145,7 @@ class ScoreChart(QWidget):
             p.drawLine(QPointF(x, plot.bottom()), QPointF(x, plot.bottom() + 3))
             p.drawText(rect, Qt.AlignCenter, label)
         leading = [cls for cls, _, _ in g["legend"]]
-        colours = {cls: class_colour(cls) for cls in leading}  # the class's colour, as in the bars
+        colours = {cls: class_colours().colour_in("chart", cls) for cls in leading}  # as in the bars
         for cls in reversed(leading):
             path = QPainterPath()
             for i, score in enumerate(data[:, cls]):

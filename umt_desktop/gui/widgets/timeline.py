@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QFont, QPainter, QPalette, QPolygonF
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from ..palette import NOT_CONFIDENT, class_colour, class_colours, muted_text, text_on
+from ..palette import NOT_CONFIDENT, class_colours, muted_text, text_on
 from . import format_time
+
+
+COLOUR_GROUP = "timeline"  # the name under which its classes claim distinct colours (palette.GROUP_ORDER)
 
 
 @dataclass
@@ -85,8 +88,13 @@ class Timeline(QWidget):
         classes = [i for i, _, _ in self.classes()]
         if classes != self._classes:
             self._classes = classes
-            class_colours().show("timeline", classes)
+            class_colours().show(COLOUR_GROUP, classes)
             self.classesChanged.emit()
+
+    def colour(self, index: int) -> QColor:
+        """The colour of class `index` on the timeline: its own, or OTHER_CLASSES grey for the classes
+        past the palette's size (the shortest), which the legend lists as "other"."""
+        return class_colours().colour_in(COLOUR_GROUP, index)
 
     def segments(self) -> list[tuple[float, float, TimelineEntry]]:
         """(start, end, entry) spans: each window covers half the way to its neighbours."""
@@ -175,7 +183,7 @@ class Timeline(QWidget):
         fm = p.fontMetrics()
         for start, end, e in self.segments():
             r = QRectF(track.left() + start * scale, track.top(), max(1.0, (end - start) * scale), track.height())
-            colour = class_colour(e.index) if e.confident else NOT_CONFIDENT
+            colour = self.colour(e.index) if e.confident else NOT_CONFIDENT
             p.setPen(Qt.NoPen)
             p.setBrush(colour)
             p.drawRect(r)

@@ -8,7 +8,7 @@ from PySide6.QtCore import QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from ..palette import class_colour, class_colours, muted_text
+from ..palette import class_colours, muted_text
 
 
 @dataclass
@@ -112,7 +112,7 @@ class TopKPanel(QWidget):
         pct_w = fm.horizontalAdvance("100.0%") + 6
         for i, row in enumerate(self.rows):
             top = 3 + i * rh
-            colour = class_colour(row.index)
+            colour = class_colours().colour_in(self.colour_group, row.index)  # grey past the palette
             if self.dimmed:
                 colour.setAlphaF(0.45)
             bold = QFont(self.font())
