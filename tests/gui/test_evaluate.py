@@ -439,6 +439,7 @@ def test_a_run_where_every_video_fails_says_so_instead_of_a_zero_accuracy(panel,
     status = panel.status_label.text()
     assert status.startswith("⚠ no video could be evaluated: all 3 failed (first: ") and "%" not in status
     assert notifier.last("error").text == status[2:]
+    assert panel.live_label.text() == "tiny_umt: no prediction yet"  # the live figures gave no 0 % either
     assert history_shows(panel, "failed") and "%" not in panel.history_table.item(0, 5).text()
     # The failed run is shown: its failures, and no 0 % figures.
     qtbot.waitUntil(lambda: panel.table.rowCount() == 1, timeout=30_000)

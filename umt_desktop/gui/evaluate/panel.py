@@ -526,6 +526,7 @@ class EvalPanel(QWidget):
             f"Run {self.run_id}: {p.done} of {p.total} videos, {p.videos_per_second:.2f} videos/s{eta}{failed}")
         self.live_label.setText("\n".join(
             f"{display_name(c['name'])}: top-1 {c['top1']:.1f}%, top-5 {c['top5']:.1f}% on {c['videos']} videos"
+            if c["videos"] else f"{display_name(c['name'])}: no prediction yet"  # never a 0 % before a prediction
             for c in p.live
         ))
 
