@@ -70,6 +70,18 @@ def test_timeline_classes_never_share_a_colour_and_the_rest_is_one_grey_other(qt
         painted.append(colour)
     assert _all_differ(painted), [c.name() for c in painted]
 
+    # Narrower, the legend counts the classes that do not fit, and still ends with "other".
+    w.resize(1100, 800)
+    qtbot.waitUntil(lambda: legend.layout_entries()[1] > 0, timeout=5000)
+    placed, hidden = legend.layout_entries()
+    assert placed[-1][1:] == entries[-1] and len(placed) - 1 + hidden == len(entries) - 1
+    rect = placed[-1][0]
+    assert rect.right() <= legend.width()
+    swatch = _pixel(legend, rect.left() + legend.fontMetrics().height() * 0.4, rect.center().y())
+    assert _same(swatch, OTHER_CLASSES), swatch.name()
+    w.resize(2400, 800)
+    qtbot.waitUntil(lambda: legend.layout_entries()[1] == 0, timeout=5000)
+
     # The bar: each segment in its legend entry's colour, the shortest classes in the grey.
     own = {i for i, _ in entries if i is not None}
     track = w.timeline._track()

@@ -56,20 +56,33 @@ class ClassLegend(QWidget):
         return QColor(OTHER_CLASSES) if index is None else self.timeline.colour(index)
 
     def layout_entries(self) -> tuple[list[tuple[QRectF, int | None, str]], int]:
-        """Where each shown entry goes, and how many did not fit."""
+        """Where each shown entry goes, and how many did not fit. The grey "other" entry is
+        always placed, last (it explains the grey on the bar); "+ N more" goes before it."""
         fm = self.fontMetrics()
-        x, out = 0.0, []
         entries = self.entries()
         swatch = fm.height() * 0.8
-        more_w = fm.horizontalAdvance("+ 99 more") + 8
+
+        def width(label: str) -> float:
+            return swatch + 6 + fm.horizontalAdvance(label) + 16
+
+        other = entries.pop() if entries and entries[-1][0] is None else None
+        other_w = width(other[1]) if other else 0.0
+        more_w = self._more_width()
+        x, out, hidden = 0.0, [], 0
         for n, (index, label) in enumerate(entries):
-            w = swatch + 6 + fm.horizontalAdvance(label) + 16
-            room = self.width() - (more_w if n < len(entries) - 1 else 0)
+            w = width(label)
+            room = self.width() - other_w - (more_w if n < len(entries) - 1 else 0)
             if x + w > room:
-                return out, len(entries) - n
+                hidden = len(entries) - n
+                break
             out.append((QRectF(x, 0, w, self.height()), index, label))
             x += w
-        return out, 0
+        if other:
+            out.append((QRectF(x + (more_w if hidden else 0.0), 0, other_w, self.height()), None, other[1]))
+        return out, hidden
+
+    def _more_width(self) -> float:
+        return self.fontMetrics().horizontalAdvance("+ 99 more") + 8
 
     def paintEvent(self, event) -> None:
         p = QPainter(self)
@@ -94,6 +107,7 @@ class ClassLegend(QWidget):
             small = QFont(self.font())
             p.setFont(small)
             p.setPen(muted_text(pal))
-            x = placed[-1][0].right() if placed else 0.0
-            p.drawText(QRectF(x, 0, self.width() - x, self.height()), Qt.AlignLeft | Qt.AlignVCenter,
-                       f"+ {hidden} more")
+            own = [rect for rect, index, _ in placed if index is not None]
+            x = own[-1].right() if own else 0.0
+            end = x + self._more_width() if placed and placed[-1][1] is None else self.width()
+            p.drawText(QRectF(x, 0, end - x, self.height()), Qt.AlignLeft | Qt.AlignVCenter, f"+ {hidden} more")

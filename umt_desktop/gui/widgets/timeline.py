@@ -181,12 +181,19 @@ class Timeline(QWidget):
         small.setPointSizeF(self.font().pointSizeF() * 0.9)
         p.setFont(small)
         fm = p.fontMetrics()
+        grey_before = False
         for start, end, e in self.segments():
             r = QRectF(track.left() + start * scale, track.top(), max(1.0, (end - start) * scale), track.height())
             colour = self.colour(e.index) if e.confident else NOT_CONFIDENT
             p.setPen(Qt.NoPen)
             p.setBrush(colour)
             p.drawRect(r)
+            # Two "other" classes side by side: a hairline between them (hovering names each).
+            grey = e.confident and class_colours().is_other(COLOUR_GROUP, e.index)
+            if grey and grey_before:
+                p.setBrush(pal.color(QPalette.Window))
+                p.drawRect(QRectF(r.left(), r.top(), 1.0, r.height()))
+            grey_before = grey
             # Narrow segments go unlabelled: the legend and the tooltip name them.
             if e.confident and r.width() > 40:
                 p.setPen(text_on(colour))
