@@ -146,6 +146,7 @@ def test_eval_counts_a_non_finite_prediction_as_a_failed_video(tmp_path, clip):
     assert good["videos"] == 2 and not good["failed"]
     assert len(doc["failed"]) == 2 and all("NaN or infinite" in f["error"] for f in doc["failed"])
     assert doc["videos"] == 0 and not doc["top1"]  # never 100 % from NaN read as class 0
+    assert doc["top1"] is None and doc["top5"] is None and doc["mean_class_accuracy"] is None  # not 0 %
     # The text table gives no 0 % figures for the checkpoint without predictions.
     proc = umt(*both)
     assert proc.returncode == 0, proc.stderr

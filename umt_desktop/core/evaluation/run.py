@@ -111,11 +111,12 @@ class CheckpointResult:
     complete: bool = True
 
     def to_json(self) -> dict:
-        """The `eval --json` object."""
+        """The `eval --json` object (accuracies null for a checkpoint that has no prediction)."""
+        some = self.videos > 0
         return {
-            "top1": self.top1,
-            "top5": self.top5,
-            "mean_class_accuracy": self.mean_class_accuracy,
+            "top1": self.top1 if some else None,
+            "top5": self.top5 if some else None,
+            "mean_class_accuracy": self.mean_class_accuracy if some else None,
             "videos": self.videos,
             "failed": self.failed,
             "missing": self.missing,
