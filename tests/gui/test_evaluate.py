@@ -448,3 +448,4 @@ def test_a_run_where_every_video_fails_says_so_instead_of_a_zero_accuracy(panel,
     assert "No video could be evaluated" in panel.results_view.run_label.text()
     assert panel.failed_table.rowCount() == 3
     assert panel.results_view.details.tabText(3) == "Failed videos (3)"
+    assert not panel.resume_button.isEnabled()  # every video has its row: resuming would fail the same way

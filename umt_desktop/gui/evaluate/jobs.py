@@ -59,8 +59,9 @@ class RunRow:
 
     @property
     def resumable(self) -> bool:
-        """Stopped before the end and no process on it now ("running" means one is)."""
-        return self.status in ("interrupted", "failed")
+        """Stopped before the end and no process on it now ("running" means one is); a failed run
+        only while videos are left (one where every video failed would fail again)."""
+        return self.status == "interrupted" or (self.status == "failed" and self.done < self.total)
 
 
 @dataclass
