@@ -12,7 +12,7 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QFont, QImage, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from ..palette import NOT_CONFIDENT, class_colour, class_colours, muted_text
+from ..palette import NOT_CONFIDENT, class_colours, muted_text
 from . import rgb_to_qimage
 
 
@@ -108,7 +108,9 @@ class Filmstrip(QWidget):
                 p.drawImage(QRectF(x + (w - iw) / 2, (h - ih) / 2, iw, ih), image)
                 if underline is not None:  # the class these frames were recognised as (or mapped for)
                     p.setPen(Qt.NoPen)
-                    p.setBrush(class_colour(underline) if heat or self.confident else NOT_CONFIDENT)
+                    # as the live panel paints the class (grey past the palette's colours)
+                    colour = class_colours().colour_in("live", underline)
+                    p.setBrush(colour if heat or self.confident else NOT_CONFIDENT)
                     p.drawRoundedRect(QRectF(x, h - 4, w, 4), 2, 2)
                 if heat and self.heat_older:  # an earlier window's map: a dashed frame says it is not the live one
                     pen = QPen(muted, 1.5, Qt.DashLine)
