@@ -133,6 +133,8 @@ def test_ctrl_c_stops_cleanly(tmp_path, tiny_checkpoint):
         [sys.executable, "-m", "umt_desktop", "stream", str(path), "--checkpoint", str(tiny_checkpoint),
          "--device", "cpu", "--realtime", "--span", "0.5", "--stride", "0.5", "--out", str(tmp_path / "t.json")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # as from a terminal: a suite started in the background (`&`) ignores SIGINT, and the child would inherit that
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         header = proc.stderr.readline()  # printed once the model is loaded and the stream starts
