@@ -206,10 +206,13 @@ def load_model(job: Job, source: str, device: str = "auto", precision: str = "au
         raise DeviceError(f"the GPU has not enough free memory for {name}; choose the CPU or a smaller model") from None
     _check(job)
     if runtime.device.type == "cuda":
-        # The first CUDA forward pass pays for kernel selection; pay it here, not on the first window.
-        job.progress(3, 4, "Warming up the GPU")
+        # The first CUDA passes pay for kernel selection and, compiled, for compilation (the live window
+        # and the 12 views of a whole video): pay them here, with a word, not on the first window.
+        job.progress(3, 4, "Preparing the model for this GPU (compiling: a minute the first time)"
+                     if classifier.compiled else "Warming up the GPU")
         import numpy as np
 
+        classifier.warm_up([1, 12])
         with torch.inference_mode():
             classifier.predict_views(np.zeros((1, 8, 224, 224, 3), np.uint8))
     job.progress(4, 4, "Ready")
