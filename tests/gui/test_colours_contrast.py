@@ -21,6 +21,7 @@ from umt_desktop.gui.palette import (
     OVERLAY_BACKING,
     OVERLAY_TEXT,
     class_colour,
+    class_colours,
     contrast_ratio,
     muted_text,
     text_on,
@@ -40,6 +41,15 @@ def _same(a: QColor, b: QColor, tol: int = 3) -> bool:
 
 def _distance(a: QColor, b: QColor) -> float:
     return sum((u - v) ** 2 for u, v in zip(a.getRgb()[:3], b.getRgb()[:3])) ** 0.5
+
+
+def _bar_outline_pixel(panel, row: int) -> QColor:
+    """The top edge of row `row`'s score bar just past its rounded left end: its outline."""
+    fm = panel.fontMetrics()
+    rh = panel._row_height()
+    bar_top = 3 + row * rh + fm.height() + 2
+    bar_h = max(5.0, rh * 0.2)
+    return _pixel(panel, bar_h * 1.5, bar_top + 0.5)
 
 
 def _bar_pixel(panel, row: int) -> QColor:
@@ -89,7 +99,11 @@ def test_one_colour_per_class_in_every_widget(qtbot, played):
         for i, row in enumerate(panel.rows):
             painted = _bar_pixel(panel, i)
             if panel is w.live_panel and w.live_panel.dimmed:
-                continue  # translucent below the threshold
+                # translucent below the threshold, inside an outline of the class's own colour
+                if panel.width() * row.score > 2 * max(5.0, panel._row_height() * 0.2):  # a straight top edge
+                    outline = _bar_outline_pixel(panel, i)
+                    assert _distance(outline, class_colour(row.index)) < 40, (row.label, outline.name())
+                continue
             assert _same(painted, class_colour(row.index)), (row.label, painted.name())
             if row.index in seen:
                 assert _same(painted, seen[row.index]), f"{row.label} differs between the panels"
@@ -282,3 +296,28 @@ def _check_boxes(qtbot) -> None:
     square = rect.adjusted(0, 0, -(rect.width() - rect.height()), 0)  # the indicator sits at the left
     base = items.palette().color(QPalette.Base)
     assert strongest_edge(items.viewport(), square, base) >= 3.0
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_faded_bars_below_the_threshold_keep_their_class_colour_at_the_edge(qtbot, theme):
+    """Below the confidence threshold the live bars are translucent; faded yellow and faded olive looked
+    alike on the dark theme, so each bar keeps an outline of its class's own colour."""
+    from umt_desktop.gui.theme import apply_theme
+    from umt_desktop.gui.widgets.topk_panel import ScoreRow, TopKPanel
+
+    apply_theme(QApplication.instance(), theme)
+    try:
+        panel = TopKPanel(rows=8, colour_group="live")
+        qtbot.addWidget(panel)
+        panel.resize(320, 400)
+        panel.show()
+        rows = [ScoreRow(i, f"class {i}", 0.6 - 0.05 * i, 0.5) for i in range(8)]
+        panel.set_rows(rows, dimmed=True)
+        qtbot.wait(20)
+        for i, row in enumerate(rows):
+            want = class_colours().colour_in("live", row.index)
+            edge, fill = _bar_outline_pixel(panel, i), _bar_pixel(panel, i)
+            assert _distance(edge, want) < 40, (theme, row.label, edge.name(), want.name())
+            assert _distance(fill, want) > 20  # the inside is faded
+    finally:
+        apply_theme(QApplication.instance(), "light")

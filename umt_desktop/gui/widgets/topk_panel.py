@@ -113,7 +113,8 @@ class TopKPanel(QWidget):
         for i, row in enumerate(self.rows):
             top = 3 + i * rh
             colour = class_colours().colour_in(self.colour_group, row.index)  # grey past the palette
-            if self.dimmed:
+            outline = QColor(colour)  # below the threshold: a translucent fill inside the class's own colour,
+            if self.dimmed:  # so that faded classes still differ by hue (faded yellow and olive look alike)
                 colour.setAlphaF(0.45)
             bold = QFont(self.font())
             bold.setBold(i == 0)
@@ -139,7 +140,12 @@ class TopKPanel(QWidget):
             p.setBrush(track)
             p.drawRoundedRect(QRectF(0, bar_top, width, bar_h), bar_h / 2, bar_h / 2)
             p.setBrush(colour)
-            p.drawRoundedRect(QRectF(0, bar_top, max(bar_h, width * min(1.0, row.score)), bar_h), bar_h / 2, bar_h / 2)
+            bar = QRectF(0, bar_top, max(bar_h, width * min(1.0, row.score)), bar_h)
+            if self.dimmed:
+                p.setPen(QPen(outline, 1.0))
+                bar.adjust(0.5, 0.5, -0.5, -0.5)  # the outline on whole pixels
+            p.drawRoundedRect(bar, bar.height() / 2, bar.height() / 2)
+            p.setPen(Qt.NoPen)
             if self.show_raw and row.raw is not None:
                 raw_colour = QColor(text_colour)
                 raw_colour.setAlphaF(0.75)
