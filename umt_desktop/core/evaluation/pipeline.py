@@ -198,12 +198,6 @@ def split_views(probs: np.ndarray, decoded: list[Decoded]) -> list[np.ndarray]:
     return out
 
 
-def video_probabilities(clf, decoded: list[Decoded], staged=None) -> list[np.ndarray]:
-    """Each video's probabilities, (classes,) float32: the mean over its views, one forward pass for all."""
-    pending = queue_views(clf, decoded, staged)
-    return [] if pending is None else [p.mean(axis=0) for p in split_views(pending.result(), decoded)]
-
-
 def default_batch_size(device) -> int:
     """Views per forward pass: 12 (one 4x3 video) on the CPU, 48 on a GPU."""
     return 48 if str(device).startswith("cuda") else 12
