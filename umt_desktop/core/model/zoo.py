@@ -92,15 +92,7 @@ def architecture_mismatch(entry: ZooEntry, ckpt: Checkpoint) -> str | None:
     if (config.embed_dim, config.depth) != (entry.embed_dim, entry.depth):
         found.append(f"{config.name} ({config.embed_dim} wide, {config.depth} blocks)")
         wanted.append(f"{entry.arch} ({entry.embed_dim} wide, {entry.depth} blocks)")
-    if config.num_classes != entry.num_classes:
-        found.append(f"{config.num_classes} classes")
-        wanted.append(f"{entry.num_classes} classes")
-    if ckpt.format != entry.format:
-        found.append(f"{FORMAT_NAMES.get(ckpt.format, ckpt.format)} format")
-        wanted.append(f"{FORMAT_NAMES.get(entry.format, entry.format)} format")
-    if not found:
-        return None
-    return f"holds {', '.join(found)}, but {entry.name} is {', '.join(wanted)}"
+    return _mismatch(entry, found, wanted, config.num_classes, ckpt.format)
 
 
 def record_mismatch(entry: ZooEntry, model: InstalledModel) -> str | None:
@@ -110,11 +102,17 @@ def record_mismatch(entry: ZooEntry, model: InstalledModel) -> str | None:
     if model.arch != entry.arch:
         found.append(model.arch)
         wanted.append(entry.arch)
-    if model.num_classes != entry.num_classes:
-        found.append(f"{model.num_classes} classes")
+    return _mismatch(entry, found, wanted, model.num_classes, model.format)
+
+
+def _mismatch(entry: ZooEntry, found: list[str], wanted: list[str], num_classes: int, fmt: str) -> str | None:
+    """The phrase of both checks: the architecture differences already in `found`/`wanted`,
+    then the number of classes and the format; None when nothing differs."""
+    if num_classes != entry.num_classes:
+        found.append(f"{num_classes} classes")
         wanted.append(f"{entry.num_classes} classes")
-    if model.format != entry.format:
-        found.append(f"{FORMAT_NAMES.get(model.format, model.format)} format")
+    if fmt != entry.format:
+        found.append(f"{FORMAT_NAMES.get(fmt, fmt)} format")
         wanted.append(f"{FORMAT_NAMES.get(entry.format, entry.format)} format")
     if not found:
         return None
