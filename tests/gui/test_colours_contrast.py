@@ -14,6 +14,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QPalette, QTextLayout, QTextOption
 from PySide6.QtWidgets import QApplication, QCheckBox, QLabel, QListWidget, QListWidgetItem, QToolTip, QVBoxLayout, QWidget
+from tests.helpers.gui import pixel, same_colour
 
 from umt_desktop.gui import palette as pal_mod
 from umt_desktop.gui.palette import (
@@ -29,36 +30,26 @@ from umt_desktop.gui.palette import (
 from umt_desktop.gui.widgets import format_time
 
 
-def _pixel(widget, x: float, y: float) -> QColor:
-    image = widget.grab().toImage()
-    scale = image.devicePixelRatio()
-    return QColor(image.pixel(int(x * scale), int(y * scale)))
-
-
-def _same(a: QColor, b: QColor, tol: int = 3) -> bool:
-    return all(abs(u - v) <= tol for u, v in zip(a.getRgb()[:3], b.getRgb()[:3]))
-
-
 def _distance(a: QColor, b: QColor) -> float:
     return sum((u - v) ** 2 for u, v in zip(a.getRgb()[:3], b.getRgb()[:3])) ** 0.5
 
 
+def _bar(panel, row: int) -> tuple[float, float]:
+    """(top, height) of row `row`'s score bar, as the panel lays it out."""
+    rh = panel._row_height()
+    return 3 + row * rh + panel.fontMetrics().height() + 2, max(5.0, rh * 0.2)
+
+
 def _bar_outline_pixel(panel, row: int) -> QColor:
     """The top edge of row `row`'s score bar just past its rounded left end: its outline."""
-    fm = panel.fontMetrics()
-    rh = panel._row_height()
-    bar_top = 3 + row * rh + fm.height() + 2
-    bar_h = max(5.0, rh * 0.2)
-    return _pixel(panel, bar_h * 1.5, bar_top + 0.5)
+    top, height = _bar(panel, row)
+    return pixel(panel, height * 1.5, top + 0.5)
 
 
 def _bar_pixel(panel, row: int) -> QColor:
     """The middle of the left end of row `row`'s score bar (always drawn, at least a bar-height wide)."""
-    fm = panel.fontMetrics()
-    rh = panel._row_height()
-    bar_top = 3 + row * rh + fm.height() + 2
-    bar_h = max(5.0, rh * 0.2)
-    return _pixel(panel, bar_h / 2, bar_top + bar_h / 2)
+    top, height = _bar(panel, row)
+    return pixel(panel, height / 2, top + height / 2)
 
 
 @pytest.fixture
@@ -100,23 +91,23 @@ def test_one_colour_per_class_in_every_widget(qtbot, played):
             painted = _bar_pixel(panel, i)
             if panel is w.live_panel and w.live_panel.dimmed:
                 # translucent below the threshold, inside an outline of the class's own colour
-                if panel.width() * row.score > 2 * max(5.0, panel._row_height() * 0.2):  # a straight top edge
+                if panel.width() * row.score > 2 * _bar(panel, i)[1]:  # a straight top edge
                     outline = _bar_outline_pixel(panel, i)
                     assert _distance(outline, class_colour(row.index)) < 40, (row.label, outline.name())
                 continue
-            assert _same(painted, class_colour(row.index)), (row.label, painted.name())
+            assert same_colour(painted, class_colour(row.index)), (row.label, painted.name())
             if row.index in seen:
-                assert _same(painted, seen[row.index]), f"{row.label} differs between the panels"
+                assert same_colour(painted, seen[row.index]), f"{row.label} differs between the panels"
             seen[row.index] = painted
 
     # Score chart: each line's legend swatch has its class's colour (not a colour by rank).
     g = w.chart.geometry_now()
     assert g["legend"]
     for cls, swatch, _ in g["legend"]:
-        painted = _pixel(w.chart, swatch.center().x(), swatch.center().y())
-        assert _same(painted, class_colour(cls)), (w.classifier.labels.names[cls], painted.name())
+        painted = pixel(w.chart, swatch.center().x(), swatch.center().y())
+        assert same_colour(painted, class_colour(cls)), (w.classifier.labels.names[cls], painted.name())
         if cls in seen:
-            assert _same(painted, seen[cls])
+            assert same_colour(painted, seen[cls])
 
     # Timeline: every confident segment in its class's colour.
     track = w.timeline._track()
@@ -126,8 +117,8 @@ def test_one_colour_per_class_in_every_widget(qtbot, played):
         if not e.confident or (end - start) * scale < 4:
             continue
         x = track.left() + (start + end) / 2 * scale
-        painted = _pixel(w.timeline, x, track.top() + 2)
-        assert _same(painted, class_colour(e.index)), (e.label, painted.name())
+        painted = pixel(w.timeline, x, track.top() + 2)
+        assert same_colour(painted, class_colour(e.index)), (e.label, painted.name())
         checked += 1
     assert checked
 
@@ -135,9 +126,9 @@ def test_one_colour_per_class_in_every_widget(qtbot, played):
     top = w.results[-1].smoothed[0]
     if w.results[-1].confident:
         r = w.video.label_rect
-        assert _same(_pixel(w.video, r.left() + 4, r.center().y()), class_colour(top.index))
+        assert same_colour(pixel(w.video, r.left() + 4, r.center().y()), class_colour(top.index))
         cell_h = w.filmstrip.height() - w.filmstrip.fontMetrics().height() - 4
-        assert _same(_pixel(w.filmstrip, 20, cell_h - 2), class_colour(top.index))
+        assert same_colour(pixel(w.filmstrip, 20, cell_h - 2), class_colour(top.index))
 
 
 def test_timeline_has_a_legend_and_names_every_segment_on_hover(qtbot, played):
@@ -150,7 +141,7 @@ def test_timeline_has_a_legend_and_names_every_segment_on_hover(qtbot, played):
     assert placed and len(placed) + hidden == len(classes)
     for rect, index, label in placed:  # each swatch in its class's colour
         swatch = rect.left() + legend.fontMetrics().height() * 0.4
-        assert _same(_pixel(legend, swatch, rect.center().y()), class_colour(index)), label
+        assert same_colour(pixel(legend, swatch, rect.center().y()), class_colour(index)), label
 
     # Hovering over the shortest segment (the ones too narrow for a label) names its class.
     track = w.timeline._track()

@@ -114,6 +114,13 @@ def test_keyboard_shortcuts_lists_every_shortcut_the_window_has(qtbot, make_wind
     _dialog(w, "shortcuts-dialog").close()
 
 
+def _choose(qtbot, combo, data: str, key) -> None:
+    """Press `key` (an arrow) on the focused combo box until it shows the entry whose data is `data`."""
+    combo.setFocus()
+    while combo.currentData() != data:
+        qtbot.keyClick(combo, key)
+
+
 def _type(qtbot, spin, text: str) -> None:
     spin.setFocus()
     qtbot.keyClick(spin, Qt.Key_A, Qt.ControlModifier)
@@ -135,10 +142,7 @@ def test_preferences_change_the_live_engine(qtbot, make_window, make_video, drop
     assert dialog.mean_windows.maximum() == MEAN_WINDOWS.high and dialog.ema_alpha.maximum() == EMA_ALPHA.high
 
     # Smoothing is a choice plus a number, not CLI syntax: pick "Moving average", type 7.
-    combo = dialog.smoothing_kind
-    combo.setFocus()
-    while combo.currentData() != "mean":
-        qtbot.keyClick(combo, Qt.Key_Down)
+    _choose(qtbot, dialog.smoothing_kind, "mean", Qt.Key_Down)
     assert dialog.smoothing_value.currentWidget().isAncestorOf(dialog.mean_windows)
     assert dialog.mean_windows.isVisible() and not dialog.ema_alpha.isVisible()
     _type(qtbot, dialog.mean_windows, "7")
@@ -157,18 +161,12 @@ def test_preferences_change_the_live_engine(qtbot, make_window, make_video, drop
     # Cancel leaves everything as it is; EMA takes its weight from its own box.
     dialog = open_dialog(qtbot, w, "File", "Preferences", "preferences-dialog")
     assert dialog.smoothing_kind.currentData() == "mean" and dialog.mean_windows.value() == 7
-    combo = dialog.smoothing_kind
-    combo.setFocus()
-    while combo.currentData() != "ema":
-        qtbot.keyClick(combo, Qt.Key_Up)
+    _choose(qtbot, dialog.smoothing_kind, "ema", Qt.Key_Up)
     _type(qtbot, dialog.ema_alpha, "0.25")
     qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.Cancel), Qt.LeftButton)
     assert w.settings["smoothing"] == "mean:7"
     dialog = open_dialog(qtbot, w, "File", "Preferences", "preferences-dialog")
-    combo = dialog.smoothing_kind
-    combo.setFocus()
-    while combo.currentData() != "ema":
-        qtbot.keyClick(combo, Qt.Key_Up)
+    _choose(qtbot, dialog.smoothing_kind, "ema", Qt.Key_Up)
     _type(qtbot, dialog.ema_alpha, "0.25")
     qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.Ok), Qt.LeftButton)
     assert w.settings["smoothing"] == "ema:0.25"

@@ -296,15 +296,9 @@ def test_a_remove_that_fails_says_why_in_the_dialog(qtbot, dialog, tiny_checkpoi
 
 def test_a_wrong_file_an_earlier_version_let_in_is_shown_as_such(qtbot, dialog, tiny_checkpoint):
     """Earlier versions installed a 128-wide, 2-block file as UMT-B/16; it is named for what it is."""
-    import json
+    from tests.helpers.checkpoints import install_under_zoo_name
 
-    store = ModelStore()
-    store.import_file(tiny_checkpoint, "impostor")
-    doc = json.loads((store.root / "index.json").read_text())
-    record = doc["models"].pop("impostor")
-    (store.root / record["file"]).rename(store.root / f"{ZOO_NAME}.pth")
-    doc["models"][ZOO_NAME] = {**record, "name": ZOO_NAME, "file": f"{ZOO_NAME}.pth", "origin": "zoo"}
-    (store.root / "index.json").write_text(json.dumps(doc))
+    install_under_zoo_name(ModelStore(), tiny_checkpoint, ZOO_NAME)
     dialog.refresh()
     _select(qtbot, dialog, ZOO_NAME)
     assert _row(dialog, ZOO_NAME)["Status"] == "Wrong file: the file is UMT-128x2/16, not UMT-B/16"

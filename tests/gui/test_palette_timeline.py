@@ -12,22 +12,13 @@ import itertools
 
 import pytest
 from PySide6.QtGui import QColor
+from tests.helpers.gui import pixel, same_colour
 
 from umt_desktop.gui.palette import CLASS_PALETTE, OTHER_CLASSES, class_colour, class_colours
 
 
-def _pixel(widget, x: float, y: float) -> QColor:
-    image = widget.grab().toImage()
-    scale = image.devicePixelRatio()
-    return QColor(image.pixel(int(x * scale), int(y * scale)))
-
-
-def _same(a: QColor, b: QColor, tol: int = 3) -> bool:
-    return all(abs(u - v) <= tol for u, v in zip(a.getRgb()[:3], b.getRgb()[:3]))
-
-
 def _all_differ(colours: list[QColor]) -> bool:
-    return all(not _same(a, b) for a, b in itertools.combinations(colours, 2))
+    return all(not same_colour(a, b) for a, b in itertools.combinations(colours, 2))
 
 
 @pytest.fixture
@@ -60,13 +51,13 @@ def test_timeline_classes_never_share_a_colour_and_the_rest_is_one_grey_other(qt
     assert entries[-1][1] == f"other ({len(classes) - n} class{'es' if len(classes) - n > 1 else ''})"
     swatches = [legend.colour(i) for i, _ in entries]
     assert _all_differ(swatches), [c.name() for c in swatches]
-    assert _same(swatches[-1], OTHER_CLASSES)
+    assert same_colour(swatches[-1], OTHER_CLASSES)
     placed, hidden = legend.layout_entries()
     assert hidden == 0 and len(placed) == len(entries)
     painted = []
     for rect, index, label in placed:
-        colour = _pixel(legend, rect.left() + legend.fontMetrics().height() * 0.4, rect.center().y())
-        assert _same(colour, legend.colour(index)), (label, colour.name())
+        colour = pixel(legend, rect.left() + legend.fontMetrics().height() * 0.4, rect.center().y())
+        assert same_colour(colour, legend.colour(index)), (label, colour.name())
         painted.append(colour)
     assert _all_differ(painted), [c.name() for c in painted]
 
@@ -77,8 +68,8 @@ def test_timeline_classes_never_share_a_colour_and_the_rest_is_one_grey_other(qt
     assert placed[-1][1:] == entries[-1] and len(placed) - 1 + hidden == len(entries) - 1
     rect = placed[-1][0]
     assert rect.right() <= legend.width()
-    swatch = _pixel(legend, rect.left() + legend.fontMetrics().height() * 0.4, rect.center().y())
-    assert _same(swatch, OTHER_CLASSES), swatch.name()
+    swatch = pixel(legend, rect.left() + legend.fontMetrics().height() * 0.4, rect.center().y())
+    assert same_colour(swatch, OTHER_CLASSES), swatch.name()
     w.resize(2400, 800)
     qtbot.waitUntil(lambda: legend.layout_entries()[1] == 0, timeout=5000)
 
@@ -90,8 +81,8 @@ def test_timeline_classes_never_share_a_colour_and_the_rest_is_one_grey_other(qt
     for start, end, e in w.timeline.segments():
         if (end - start) * scale < 4:
             continue
-        colour = _pixel(w.timeline, track.left() + (start + end) / 2 * scale, track.top() + 2)
-        assert _same(colour, legend.colour(e.index if e.index in own else None)), (e.label, colour.name())
+        colour = pixel(w.timeline, track.left() + (start + end) / 2 * scale, track.top() + 2)
+        assert same_colour(colour, legend.colour(e.index if e.index in own else None)), (e.label, colour.name())
         seen[e.index] = colour
     assert len({i for i in seen if i in own}) >= 2 and set(seen) - own  # coloured and grey segments drawn
     assert _all_differ([seen[i] for i in seen if i in own])
@@ -102,13 +93,13 @@ def test_timeline_classes_never_share_a_colour_and_the_rest_is_one_grey_other(qt
         shown = [class_colours().colour_in(panel.colour_group, r.index) for r in panel.rows]
         assert _all_differ(shown), [r.label for r in panel.rows]
         for row, colour in zip(panel.rows, shown):
-            assert _same(colour, class_colour(row.index))
+            assert same_colour(colour, class_colour(row.index))
             if row.index in own:
-                assert _same(colour, w.timeline.colour(row.index)), row.label
+                assert same_colour(colour, w.timeline.colour(row.index)), row.label
     g = w.chart.geometry_now()
-    lines = [_pixel(w.chart, swatch.center().x(), swatch.center().y()) for _, swatch, _ in g["legend"]]
+    lines = [pixel(w.chart, swatch.center().x(), swatch.center().y()) for _, swatch, _ in g["legend"]]
     assert len(lines) >= 2 and _all_differ(lines)
     for (cls, _, _), colour in zip(g["legend"], lines):
-        assert _same(colour, class_colour(cls))
+        assert same_colour(colour, class_colour(cls))
         if cls in own:
-            assert _same(colour, w.timeline.colour(cls)), w.classifier.labels.names[cls]
+            assert same_colour(colour, w.timeline.colour(cls)), w.classifier.labels.names[cls]

@@ -84,3 +84,16 @@ def edited_tiny(path: str | Path, edit) -> Path:
 def float16_overflowing(path: str | Path) -> Path:
     """The tiny checkpoint with the last block's MLP scaled so that float16 overflows (float32 does not)."""
     return edited_tiny(path, lambda s: s["backbone.blocks.1.mlp.fc1.weight"].mul_(3e4))
+
+
+def install_under_zoo_name(store, checkpoint: Path, zoo_name: str) -> None:
+    """Put `checkpoint` into `store` as earlier versions could: imported, then recorded under a
+    zoo model's name as if downloaded (a file of another architecture under that name)."""
+    import json
+
+    store.import_file(checkpoint, "impostor")
+    doc = json.loads((store.root / "index.json").read_text())
+    record = doc["models"].pop("impostor")
+    (store.root / record["file"]).rename(store.root / f"{zoo_name}.pth")
+    doc["models"][zoo_name] = {**record, "name": zoo_name, "file": f"{zoo_name}.pth", "origin": "zoo"}
+    (store.root / "index.json").write_text(json.dumps(doc))

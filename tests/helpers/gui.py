@@ -29,3 +29,17 @@ def menu_texts(window, *path: str) -> list[str]:
     menu = menu_action(window, *path).menu()
     menu.aboutToShow.emit()
     return [_plain(a.text()) for a in menu.actions() if not a.isSeparator()]
+
+
+def pixel(widget, x: float, y: float):
+    """The colour painted at (x, y) of `widget` (logical pixels), as a QColor."""
+    from PySide6.QtGui import QColor
+
+    image = widget.grab().toImage()
+    scale = image.devicePixelRatio()
+    return QColor(image.pixel(int(x * scale), int(y * scale)))
+
+
+def same_colour(a, b, tol: int = 3) -> bool:
+    """Two QColors equal in R, G and B within `tol`."""
+    return all(abs(u - v) <= tol for u, v in zip(a.getRgb()[:3], b.getRgb()[:3]))

@@ -14,7 +14,7 @@ import os
 
 import pytest
 
-from tests.helpers.checkpoints import write_checkpoint, write_zoo_checkpoint
+from tests.helpers.checkpoints import install_under_zoo_name, write_checkpoint, write_zoo_checkpoint
 from tests.helpers.cli import assert_one_line_error, umt
 from tests.helpers.fileserver import FileServer
 from tests.helpers.fs import is_root, read_only, shared_tmpdir, small_disk, umt_without_write_permission
@@ -294,13 +294,7 @@ def test_a_download_into_a_read_only_models_folder_is_one_error_and_leaves_nothi
 
 
 def test_a_wrong_file_an_earlier_version_installed_under_a_zoo_name_fails_verify(tiny_checkpoint):
-    store = ModelStore()
-    store.import_file(tiny_checkpoint, "impostor")
-    doc = json.loads((store.root / "index.json").read_text())
-    record = doc["models"].pop("impostor")
-    (store.root / record["file"]).rename(store.root / f"{B16}.pth")
-    doc["models"][B16] = {**record, "name": B16, "file": f"{B16}.pth", "origin": "zoo"}
-    (store.root / "index.json").write_text(json.dumps(doc))
+    install_under_zoo_name(ModelStore(), tiny_checkpoint, B16)
     proc = umt("models", "verify", B16)
     assert proc.returncode == 1 and "UMT-128x2/16" in proc.stdout and "FAILED" in proc.stdout
     listing = {r["name"]: r for r in json.loads(umt("models", "list", "--json").stdout)}
