@@ -212,9 +212,11 @@ def load_model(job: Job, source: str, device: str = "auto", precision: str = "au
                      if classifier.compiled else "Warming up the GPU")
         import numpy as np
 
-        classifier.warm_up([1, 12])
-        with torch.inference_mode():
-            classifier.predict_views(np.zeros((1, 8, 224, 224, 3), np.uint8))
+        if classifier.compiled:
+            classifier.warm_up([1, 12])  # its passes select the kernels too
+        else:
+            with torch.inference_mode():
+                classifier.predict_views(np.zeros((1, 8, 224, 224, 3), np.uint8))
     job.progress(4, 4, "Ready")
     return classifier
 
